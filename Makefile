@@ -1,0 +1,107 @@
+# cleak - one non-recursive Makefile.  `make`, `make check`, `make install`.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libdw libelf libunwind-generic json-c
+VERSION := $(shell sed -n 's/^\#define CLEAK_VERSION "\(.*\)"/\1/p' lib/include/cleak.h)
+SONAME := libcleak.so.0
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC \
+	-Ilib/include -Ilib -Ibuild $(shell $(PKG_CONFIG) --cflags $(PKGS))
+# libiberty's demangler (C++ and Rust) is only shipped as a static, PIC archive.
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -liberty
+SYSCALL_HEADER ?= $(firstword $(wildcard /usr/include/$(shell $(CC) -dumpmachine)/asm/unistd_64.h /usr/include/asm/unistd_64.h))
+
+B := build
+LIB_SRCS := $(wildcard lib/*.c)
+CMD_SRCS := $(wildcard cmd/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+CMD_OBJS := $(CMD_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+FIXTURE_C := $(wildcard tests/fixtures/*.c)
+FIXTURE_CXX := $(wildcard tests/fixtures/*.cc)
+FIXTURES := $(FIXTURE_C:tests/fixtures/%.c=$(B)/fixtures/%) $(FIXTURE_CXX:tests/fixtures/%.cc=$(B)/fixtures/%)
+EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
+
+all: $(B)/cleak $(B)/$(SONAME) $(B)/libcleak.a $(B)/libcleak.pc
+
+$(B)/syscalls.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
+	@mkdir -p $(@D)
+	sh scripts/gen-syscalls.sh $(SYSCALL_HEADER) > $@
+
+$(B)/lib/snapshot.o: $(B)/syscalls.h
+
+$(B)/%.o: %.c lib/include/cleak.h lib/internal.h lib/modules.h lib/json_writer.h cmd/cli.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libcleak.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/$(SONAME): $(LIB_OBJS) lib/libcleak.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libcleak.map \
+		$(LDFLAGS) -o $@ $(LIB_OBJS) $(LIBS)
+	ln -sf $(SONAME) $(B)/libcleak.so
+
+$(B)/cleak: $(CMD_OBJS) $(B)/libcleak.a
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcleak.a $(LIBS)
+
+$(B)/libcleak.pc: lib/libcleak.pc.in lib/include/cleak.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|; s|@PKGS@|$(PKGS)|' $< > $@
+
+# Test programs: unit tests link the library; fixtures are targets to inspect.
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcleak.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcleak.a $(LIBS)
+
+FIXTURE_CFLAGS := -O1 -g -pthread
+$(B)/fixtures/%: tests/fixtures/%.c
+	@mkdir -p $(@D)
+	$(CC) $(FIXTURE_CFLAGS) -o $@ $<
+$(B)/fixtures/%: tests/fixtures/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(FIXTURE_CFLAGS) -o $@ $<
+
+$(B)/examples/%: examples/%.c
+	@mkdir -p $(@D)
+	$(CC) -O1 -g -pthread -o $@ $<
+
+check: all $(UNIT_BINS) $(FIXTURES) $(EXAMPLES)
+	python3 tests/run.py
+
+demo: all $(EXAMPLES)
+	sh scripts/demo.sh
+
+bench: all $(EXAMPLES) $(B)/fixtures/many-threads
+	sh bench/stack.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 755 $(B)/cleak $(DESTDIR)$(BINDIR)/cleak
+	install -m 755 $(B)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcleak.so
+	install -m 644 $(B)/libcleak.a $(DESTDIR)$(LIBDIR)/libcleak.a
+	install -m 644 lib/include/cleak.h $(DESTDIR)$(INCLUDEDIR)/cleak.h
+	install -m 644 $(B)/libcleak.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libcleak.pc
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 completions/cleak.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/cleak
+	install -m 644 completions/_cleak $(DESTDIR)$(DATADIR)/zsh/site-functions/_cleak
+	install -m 644 completions/cleak.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/cleak.fish
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all check demo bench install clean

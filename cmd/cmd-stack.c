@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+/* cleak stack <pid>: every thread's stack, grouped. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	OPT_ALL, OPT_JSON, OPT_PRETTY, OPT_FREEZE, OPT_MAX_FRAMES, OPT_STACK_BYTES,
+	OPT_TID, OPT_NO_INLINES, OPT_NO_LINES, OPT_RAW, OPT_SYSROOT, OPT_DEBUGINFO,
+	OPT_HELP,
+};
+
+static const struct cli_option stack_options[] = {
+	[OPT_ALL] = { "all", 'a', NULL, "print every thread on its own instead of grouping" },
+	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-stack(1))" },
+	[OPT_PRETTY] = { "pretty", 0, NULL, "indent the JSON output" },
+	[OPT_FREEZE] = { "freeze", 'F', NULL,
+			 "stop all threads together for one consistent instant" },
+	[OPT_MAX_FRAMES] = { "max-frames", 'n', "N", "show at most N frames per thread (default 256)" },
+	[OPT_STACK_BYTES] = { "stack-bytes", 0, "SIZE",
+			      "copy at most SIZE bytes of each live stack (default 512K)" },
+	[OPT_TID] = { "tid", 't', "TID", "show only this thread (repeatable)" },
+	[OPT_NO_INLINES] = { "no-inlines", 0, NULL, "do not expand inlined calls" },
+	[OPT_NO_LINES] = { "no-lines", 0, NULL, "do not look up source file:line" },
+	[OPT_RAW] = { "raw", 'r', NULL, "do not demangle C++ and Rust names" },
+	[OPT_SYSROOT] = { "sysroot", 0, "DIR",
+			  "find the target's files under DIR (default /proc/PID/root)" },
+	[OPT_DEBUGINFO] = { "debuginfo-path", 0, "PATH",
+			    "also search these ':'-separated dirs for debug files" },
+	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	{ 0 },
+};
+
+struct stack_args {
+	pid_t pid;
+	struct render_opts render;
+	struct cleak_capture_opts capture;
+	struct cleak_unwind_opts unwind;
+	struct cleak_symbolize_opts sym;
+	pid_t *tids;
+	size_t ntids;
+};
+
+static int parse_args(int argc, char **argv, struct stack_args *a)
+{
+	const char *arg;
+	pid_t tid, *n;
+	int opt;
+
+	optind = 1;
+	while ((opt = cli_getopt(&cmd_stack, argc, argv, &arg)) != -1) {
+		switch (opt) {
+		case -2:
+			return EXIT_USAGE;
+		case OPT_ALL: a->render.all = true; break;
+		case OPT_JSON: a->render.json = true; break;
+		case OPT_PRETTY: a->render.pretty = true; break;
+		case OPT_FREEZE: a->capture.freeze = true; break;
+		case OPT_MAX_FRAMES:
+			if (!cli_parse_uint(arg, &a->unwind.max_frames) || !a->unwind.max_frames)
+				return cli_usage_error(&cmd_stack, "--max-frames wants a "
+						       "number of 1 or more, not '%s'", arg);
+			break;
+		case OPT_STACK_BYTES:
+			if (!cli_parse_size(arg, &a->capture.max_stack_bytes) ||
+			    a->capture.max_stack_bytes < 256)
+				return cli_usage_error(&cmd_stack, "--stack-bytes wants a size "
+						       "of 256 or more, such as 64K or 1M, not '%s'", arg);
+			break;
+		case OPT_TID:
+			if (!cli_parse_pid(&cmd_stack, arg, &tid))
+				return EXIT_USAGE;
+			n = realloc(a->tids, (a->ntids + 1) * sizeof(*n));
+			if (!n)
+				return EXIT_NOTHING;
+			a->tids = n;
+			a->tids[a->ntids++] = tid;
+			break;
+		case OPT_NO_INLINES: a->sym.inlines = false; break;
+		case OPT_NO_LINES: a->sym.lines = false; break;
+		case OPT_RAW: a->sym.demangle = false; break;
+		case OPT_SYSROOT: a->unwind.sysroot = a->sym.sysroot = arg; break;
+		case OPT_DEBUGINFO: a->sym.debuginfo_path = arg; break;
+		case OPT_HELP:
+			cli_print_help(&cmd_stack, stdout);
+			exit(0);
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(&cmd_stack, "which process? Give a pid");
+	if (argc - optind > 1)
+		return cli_usage_error(&cmd_stack, "one pid at a time (got '%s' too)",
+				       argv[optind + 1]);
+	if (!cli_parse_pid(&cmd_stack, argv[optind], &a->pid))
+		return EXIT_USAGE;
+	return 0;
+}
+
+/* Keep only the threads named with --tid; complain about the rest. */
+static int filter_tids(struct cleak_snapshot *snap, const pid_t *tids, size_t ntids)
+{
+	size_t i, j, kept = 0;
+	int rc = 0;
+
+	for (j = 0; j < ntids; j++) {
+		for (i = 0; i < snap->nthreads; i++)
+			if (snap->threads[i].tid == tids[j])
+				break;
+		if (i == snap->nthreads) {
+			cli_error("pid %d has no thread %d (its threads are listed in "
+				  "/proc/%d/task)", snap->pid, tids[j], snap->pid);
+			rc = EXIT_PARTIAL;
+		}
+	}
+	for (i = 0; i < snap->nthreads; i++) {
+		bool keep = false;
+
+		for (j = 0; j < ntids; j++)
+			keep |= snap->threads[i].tid == tids[j];
+		if (keep) {
+			struct cleak_thread tmp = snap->threads[kept];
+
+			snap->threads[kept++] = snap->threads[i];
+			snap->threads[i] = tmp;
+		}
+	}
+	/* The dropped threads stay allocated past nthreads until freed. */
+	{
+		size_t total = snap->nthreads;
+
+		snap->nthreads = kept;
+		for (i = kept; i < total; i++) {
+			free(snap->threads[i].stack);
+			free(snap->threads[i].pcs);
+			free(snap->threads[i].frames);
+			free(snap->threads[i].error);
+		}
+	}
+	return rc;
+}
+
+/*
+ * A thread that exists but whose stack is incomplete makes the result
+ * partial.  Threads that exited during capture, and zombies, are
+ * reported but are no failure: there was nothing left to unwind.
+ */
+static bool thread_incomplete(const struct cleak_thread *t)
+{
+	if (t->state == 'Z' || t->state == 'X')
+		return false;
+	if (t->how == CLEAK_CAPTURE_NONE)
+		return !t->error || strcmp(t->error, "exited during capture") != 0;
+	return t->unwind_truncated || t->nframes == 0;
+}
+
+static int run_stack(int argc, char **argv)
+{
+	struct stack_args a = {
+		.capture = { .sz = sizeof(a.capture) },
+		.unwind = { .sz = sizeof(a.unwind) },
+		.sym = { .sz = sizeof(a.sym), .inlines = true, .lines = true, .demangle = true },
+	};
+	struct cleak_snapshot *snap = NULL;
+	size_t i;
+	int rc, err;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		goto out;
+	err = cleak_snapshot_capture(a.pid, &a.capture, &snap);
+	if (err) {
+		cli_error("%s", cleak_errmsg());
+		rc = EXIT_NOTHING;
+		goto out;
+	}
+	/* Unwind, take again the threads whose callers need more registers
+	 * than a blocked thread reveals, and unwind those. */
+	err = cleak_snapshot_unwind(snap, &a.unwind);
+	if (!err && cleak_snapshot_recapture(snap, &a.capture) > 0)
+		err = cleak_snapshot_unwind(snap, &a.unwind);
+	if (!err)
+		err = cleak_snapshot_symbolize(snap, &a.sym);
+	if (err) {
+		cli_error("%s", cleak_errmsg());
+		rc = EXIT_NOTHING;
+		goto out;
+	}
+	if (a.ntids)
+		rc = filter_tids(snap, a.tids, a.ntids);
+	if (a.render.json) {
+		if (cleak_snapshot_write_json(snap, stdout, a.render.pretty)) {
+			cli_error("%s", cleak_errmsg());
+			rc = EXIT_NOTHING;
+			goto out;
+		}
+	} else {
+		render_stack_text(snap, &a.render, stdout);
+	}
+	for (i = 0; i < snap->nthreads; i++)
+		if (thread_incomplete(&snap->threads[i]))
+			rc = EXIT_PARTIAL;
+	if (snap->nthreads == 0)
+		rc = EXIT_NOTHING;
+	fflush(stdout);
+	if (ferror(stdout))
+		rc = EXIT_NOTHING;
+out:
+	cleak_snapshot_free(snap);
+	free(a.tids);
+	return rc;
+}
+
+const struct cli_command cmd_stack = {
+	.name = "stack",
+	.args = "<pid>",
+	.summary = "Print every thread of a running process with a symbolized stack,\n"
+		   "grouping threads that are in the same state with the same stack.",
+	.options = stack_options,
+	.run = run_stack,
+};

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+/* cleak: the command table, dispatch and shared option handling. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_command *const commands[] = {
+	&cmd_stack,
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char *progname = "cleak";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s %s: ", progname, cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s --help'.\n", progname, cmd->name);
+	return EXIT_USAGE;
+}
+
+static size_t count_options(const struct cli_option *o)
+{
+	size_t n = 0;
+
+	while (o[n].long_name)
+		n++;
+	return n;
+}
+
+int cli_getopt(const struct cli_command *cmd, int argc, char **argv, const char **arg)
+{
+	static struct option longopts[64];
+	static char shortopts[160];
+	static const struct cli_command *built;
+	size_t n = count_options(cmd->options), i;
+	int c, index = -1;
+
+	if (built != cmd) {
+		char *s = shortopts;
+
+		*s++ = '+';	/* stop at the first operand: no reordering */
+		*s++ = ':';	/* report a missing argument as ':' */
+		for (i = 0; i < n && i < 63; i++) {
+			const struct cli_option *o = &cmd->options[i];
+
+			longopts[i] = (struct option){ o->long_name,
+				o->arg ? required_argument : no_argument, NULL, 1000 + (int)i };
+			if (o->short_name) {
+				*s++ = (char)o->short_name;
+				if (o->arg)
+					*s++ = ':';
+			}
+		}
+		longopts[i] = (struct option){ 0 };
+		*s = '\0';
+		built = cmd;
+	}
+	opterr = 0;
+	c = getopt_long(argc, argv, shortopts, longopts, &index);
+	if (c == -1)
+		return -1;
+	if (c == '?' || c == ':') {
+		const char *what = argv[optind - 1];
+
+		if (optopt && c == '?')
+			cli_usage_error(cmd, "unknown option '-%c'", optopt);
+		else if (c == '?')
+			cli_usage_error(cmd, "unknown option '%s'", what);
+		else
+			cli_usage_error(cmd, "option '%s' needs an argument", what);
+		return -2;
+	}
+	*arg = optarg;
+	if (c >= 1000)
+		return c - 1000;
+	for (i = 0; i < n; i++)
+		if (cmd->options[i].short_name == c)
+			return (int)i;
+	return -2;
+}
+
+void cli_print_help(const struct cli_command *cmd, FILE *f)
+{
+	const struct cli_option *o;
+
+	fprintf(f, "Usage: %s %s [options] %s\n\n%s\n\nOptions:\n", progname, cmd->name,
+		cmd->args, cmd->summary);
+	for (o = cmd->options; o->long_name; o++) {
+		char left[64];
+
+		if (o->short_name)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name,
+				 o->long_name, o->arg ? " " : "", o->arg ? o->arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->long_name,
+				 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(f, "  %-26s %s\n", left, o->help);
+	}
+	fprintf(f, "\nExit status: 0 all shown, 1 partial (some threads could not be "
+		"unwound), 2 nothing shown, 64 usage error.\nSee cleak-%s(1).\n", cmd->name);
+}
+
+bool cli_parse_pid(const struct cli_command *cmd, const char *s, pid_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v <= 0 || v > INT_MAX) {
+		cli_usage_error(cmd, "'%s' is not a process id (a positive number, as "
+				"`cleak ps` or `pgrep NAME` prints)", s);
+		return false;
+	}
+	*out = (pid_t)v;
+	return true;
+}
+
+bool cli_parse_uint(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > UINT_MAX || *s == '-')
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+bool cli_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return false;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
+	if (*end)
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
+static void print_main_help(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: %s <command> [options] <args>\n\n"
+		"Inspect the threads of a running process from outside: fast, gentle\n"
+		"stack dumps with symbols, inlined frames and source lines.\n\n"
+		"Commands:\n", progname);
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nOptions:\n"
+		"  -h, --help     show this help (or `%s <command> --help`)\n"
+		"  -V, --version  show the version\n"
+		"\nSee cleak(1).\n", progname);
+}
+
+/* Exact name, or a unique prefix of one (as tmux resolves commands). */
+static const struct cli_command *find_command(const char *name)
+{
+	const struct cli_command *found = NULL;
+	size_t i, len = strlen(name);
+	int matches = 0;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+		if (strncmp(commands[i]->name, name, len) == 0) {
+			found = commands[i];
+			matches++;
+		}
+	}
+	if (matches > 1) {
+		cli_error("ambiguous command '%s'", name);
+		return NULL;
+	}
+	if (!found)
+		cli_error("unknown command '%s'; `%s --help` lists the commands", name,
+			  progname);
+	return found;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+
+	if (argc < 2) {
+		print_main_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && (cmd = find_command(argv[2]))) {
+			cli_print_help(cmd, stdout);
+			return 0;
+		}
+		print_main_help(stdout);
+		return argc > 2 ? EXIT_USAGE : 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("cleak %s\n", CLEAK_VERSION);
+		return 0;
+	}
+	if (argv[1][0] == '-') {
+		cli_error("unknown option '%s'; `%s --help` lists the commands", argv[1],
+			  progname);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[1]);
+	if (!cmd)
+		return EXIT_USAGE;
+	return cmd->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,892 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Capture: the only stage that touches the target.
+ *
+ * Default mode takes one thread at a time.  A thread blocked in a system
+ * call is not stopped at all: /proc/<pid>/task/<tid>/syscall gives its stack
+ * and instruction pointers, its stack is copied while it sleeps, and the
+ * syscall line is read again afterwards to prove it did not move.  Any other
+ * thread is stopped with PTRACE_SEIZE + PTRACE_INTERRUPT (no signal is
+ * queued, ptrace(2) "PTRACE_INTERRUPT"), its registers and live stack are
+ * copied, and it is detached before the next thread is touched.
+ *
+ * --freeze stops every thread first, copies, then detaches all: one
+ * consistent instant at the cost of a process-wide pause (and of EINTR for
+ * the calls listed in signal(7), which a ptrace stop interrupts).
+ *
+ * Whatever happens to cleak, the target runs on: seized tracees are
+ * detached by the kernel when the tracer exits (exit_ptrace()), and
+ * PTRACE_SEIZE never queues the SIGSTOP that PTRACE_ATTACH would leave
+ * behind.  Terminal signals are blocked while anything is stopped, so
+ * Ctrl-C takes effect right after the detach.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long one thread may take to reach its ptrace stop.  A thread in
+ * uninterruptible sleep (D) only stops when it leaves it. */
+#define STOP_TIMEOUT_US 500000
+
+static void block_terminal_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGPIPE);
+	/* Ctrl-Z would suspend cleak with the target's thread still stopped. */
+	sigaddset(&set, SIGTSTP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void restore_signals(const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/*
+ * Calls that a ptrace stop makes fail with EINTR instead of restarting
+ * (signal(7), "Interruption of system calls and library functions by stop
+ * signals"), plus socket I/O, which does so whenever SO_RCVTIMEO or
+ * SO_SNDTIMEO is set, something we cannot see from outside.
+ */
+bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	switch (nr) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+	case __NR_semop:
+	case __NR_semtimedop:
+	case __NR_rt_sigtimedwait:
+	case __NR_msgrcv:
+	case __NR_msgsnd:
+	case __NR_io_getevents:
+	case __NR_io_pgetevents:
+	case __NR_io_uring_enter:
+	case __NR_recvfrom:
+	case __NR_recvmsg:
+	case __NR_recvmmsg:
+	case __NR_sendto:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+	case __NR_accept:
+	case __NR_accept4:
+	case __NR_connect:
+		return true;
+	case __NR_read:
+	case __NR_readv:
+	case __NR_write:
+	case __NR_writev:
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, (int)args[0]);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			return true;	/* unknown: be gentle */
+		link[n] = '\0';
+		return strncmp(link, "socket:", 7) == 0;
+	default:
+		return false;
+	}
+}
+
+/* Read `len` bytes at `addr` of the target into `buf`; returns bytes read. */
+static size_t read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int reload_maps(struct cleak_snapshot *snap)
+{
+	char path[64], *text;
+	struct cleak_mapping *maps;
+	size_t n, i;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", snap->pid);
+	if (cleak__read_all(path, &text) < 0)
+		return -errno;
+	err = cleak__parse_maps(text, &maps, &n);
+	free(text);
+	if (err)
+		return err;
+	for (i = 0; i < snap->nmaps; i++)
+		free(snap->maps[i].path);
+	free(snap->maps);
+	snap->maps = maps;
+	snap->nmaps = n;
+	return 0;
+}
+
+/*
+ * Copy the live part of a stack: from SP to the end of the mapping that
+ * holds it (for a pthread, its stack mapping; for the main thread,
+ * [stack]), at most `limit` bytes.
+ */
+static void copy_stack(struct cleak_snapshot *snap, struct cleak_thread *t,
+		       uint64_t sp, size_t limit)
+{
+	const struct cleak_mapping *m;
+	size_t want;
+
+	m = cleak__find_mapping(snap->maps, snap->nmaps, sp);
+	if (!m) {
+		/* A thread created after /proc/<pid>/maps was read. */
+		reload_maps(snap);
+		m = cleak__find_mapping(snap->maps, snap->nmaps, sp);
+	}
+	free(t->stack);
+	t->stack = NULL;
+	t->stack_len = 0;
+	t->stack_start = sp;
+	if (!m)
+		return;
+	want = m->end - sp;
+	t->stack_truncated = want > limit;
+	if (want > limit)
+		want = limit;
+	t->stack = malloc(want ? want : 1);
+	if (!t->stack)
+		return;
+	t->stack_len = read_target(snap->pid, sp, t->stack, want);
+}
+
+static void set_error(struct cleak_thread *t, char *msg)
+{
+	free(t->error);
+	t->error = msg;
+}
+
+/* stat, comm and wchan: what a thread looks like before anything stops it. */
+static int read_thread_proc(pid_t pid, struct cleak_thread *t)
+{
+	char path[96], buf[1024];
+	struct cleak__stat st;
+	char *open_paren, *close_paren;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, t->tid);
+	n = cleak__read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (cleak__parse_stat(buf, &st))
+		return -EINVAL;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (open_paren && close_paren > open_paren) {
+		size_t len = (size_t)(close_paren - open_paren - 1);
+
+		if (len >= sizeof(t->name))
+			len = sizeof(t->name) - 1;
+		memcpy(t->name, open_paren + 1, len);
+		t->name[len] = '\0';
+	}
+	t->state = st.state;
+	t->start_time = st.start_time;
+	t->utime = st.utime;
+	t->stime = st.stime;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", pid, t->tid);
+	n = cleak__read_small(path, buf, sizeof(t->wchan));
+	if (n > 0 && strcmp(buf, "0") != 0)
+		memcpy(t->wchan, buf, (size_t)n + 1);
+	return 0;
+}
+
+static int read_syscall_line(pid_t pid, pid_t tid, struct cleak__syscall *sc)
+{
+	char path[96], buf[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+	n = cleak__read_small(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return cleak__parse_syscall(buf, sc);
+}
+
+static void note_syscall(struct cleak_thread *t, const struct cleak__syscall *sc)
+{
+	t->syscall_nr = sc->nr;
+	memcpy(t->syscall_args, sc->args, sizeof(t->syscall_args));
+}
+
+static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct *r)
+{
+	t->regs[CLEAK_REG_RAX] = r->rax;
+	t->regs[CLEAK_REG_RDX] = r->rdx;
+	t->regs[CLEAK_REG_RCX] = r->rcx;
+	t->regs[CLEAK_REG_RBX] = r->rbx;
+	t->regs[CLEAK_REG_RSI] = r->rsi;
+	t->regs[CLEAK_REG_RDI] = r->rdi;
+	t->regs[CLEAK_REG_RBP] = r->rbp;
+	t->regs[CLEAK_REG_RSP] = r->rsp;
+	t->regs[CLEAK_REG_R8] = r->r8;
+	t->regs[CLEAK_REG_R9] = r->r9;
+	t->regs[CLEAK_REG_R10] = r->r10;
+	t->regs[CLEAK_REG_R11] = r->r11;
+	t->regs[CLEAK_REG_R12] = r->r12;
+	t->regs[CLEAK_REG_R13] = r->r13;
+	t->regs[CLEAK_REG_R14] = r->r14;
+	t->regs[CLEAK_REG_R15] = r->r15;
+	t->regs[CLEAK_REG_RIP] = r->rip;
+	t->regs_known = (1u << CLEAK_REG_COUNT) - 1;
+}
+
+/*
+ * Wait for a seized thread's stop.  Returns 0 when stopped (with the
+ * signal to re-inject on detach in *inject), -ESRCH when it exited,
+ * -ETIMEDOUT when it did not stop in time.
+ */
+static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
+{
+	uint64_t start = cleak__now_us();
+	struct timespec nap = { 0, 20000 };
+	unsigned spins = 0;
+	int status, sig;
+	pid_t r;
+
+	*inject = 0;
+	*group_stopped = false;
+	for (;;) {
+		r = waitpid(tid, &status, __WALL | WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -ESRCH;
+		if (r == tid)
+			break;
+		if (cleak__now_us() - start > STOP_TIMEOUT_US)
+			return -ETIMEDOUT;
+		/* A thread usually stops within microseconds: spin first. */
+		if (++spins < 200)
+			sched_yield();
+		else
+			nanosleep(&nap, NULL);
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status))
+		return -ESRCH;
+	sig = WSTOPSIG(status);
+	if ((status >> 16) == PTRACE_EVENT_STOP) {
+		/* Interrupt stop reports SIGTRAP; a group stop reports the
+		 * stop signal (ptrace(2), "Group-stop"). */
+		*group_stopped = sig != SIGTRAP;
+	} else {
+		/* A signal arrived for the thread first: hand it back. */
+		*inject = sig;
+	}
+	return 0;
+}
+
+/* A seized thread that did not stop in time: collected at the end. */
+struct pending_detach {
+	pid_t *tids;
+	size_t n, cap;
+};
+
+static void pending_add(struct pending_detach *p, pid_t tid)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		pid_t *n = realloc(p->tids, cap * sizeof(*n));
+
+		if (!n)
+			return;	/* the kernel detaches it when we exit */
+		p->tids = n;
+		p->cap = cap;
+	}
+	p->tids[p->n++] = tid;
+}
+
+/*
+ * A thread that has not stopped yet stays seized with an interrupt
+ * pending; when it finally stops, detach it.  Anything still pending when
+ * cleak exits is released by the kernel.
+ */
+static void pending_flush(struct pending_detach *p)
+{
+	bool group;
+	int inject;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (wait_stop(p->tids[i], &inject, &group) == 0)
+			ptrace(PTRACE_DETACH, p->tids[i], 0, (void *)(long)inject);
+	free(p->tids);
+	p->tids = NULL;
+	p->n = p->cap = 0;
+}
+
+static int seize(pid_t tid, struct cleak_thread *t)
+{
+	if (ptrace(PTRACE_SEIZE, tid, 0, 0) == 0)
+		return 0;
+	if (errno == EPERM) {
+		char path[64], buf[4096], *p;
+		long tracer = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/status", tid);
+		if (cleak__read_small(path, buf, sizeof(buf)) > 0 &&
+		    (p = strstr(buf, "TracerPid:")))
+			tracer = strtol(p + 10, NULL, 10);
+		if (tracer > 0)
+			set_error(t, cleak__strdupf("already traced by pid %ld "
+				"(a debugger?); only one tracer can attach", tracer));
+		else
+			set_error(t, cleak__strdupf("ptrace refused: %s", strerror(EPERM)));
+		return -EPERM;
+	}
+	return -errno;
+}
+
+/* Stop one thread, copy registers and stack, let it go. */
+static int capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t,
+			   size_t limit, struct pending_detach *pending)
+{
+	struct user_regs_struct regs;
+	uint64_t t0;
+	bool group;
+	int inject, err;
+	sigset_t old;
+
+	block_terminal_signals(&old);
+	t0 = cleak__now_us();
+	err = seize(t->tid, t);
+	if (err)
+		goto out_unblock;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
+		err = -errno;
+		ptrace(PTRACE_DETACH, t->tid, 0, 0);
+		goto out_unblock;
+	}
+	err = wait_stop(t->tid, &inject, &group);
+	if (err == -ETIMEDOUT) {
+		pending_add(pending, t->tid);
+		set_error(t, cleak__strdupf("did not stop within %d ms (state %c, "
+			"uninterruptible?); left alone", STOP_TIMEOUT_US / 1000, t->state));
+		goto out_unblock;
+	}
+	if (err)
+		goto out_unblock;
+	t->was_stopped = group;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
+		regs_from_user(t, &regs);
+		copy_stack(snap, t, regs.rsp, limit);
+		t->how = CLEAK_CAPTURE_STOPPED;
+	} else {
+		err = -errno;
+	}
+	/* A group-stopped thread stays stopped after detach (the kernel
+	 * re-arms the group stop in __ptrace_unlink()). */
+	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)inject);
+	t->pause_us = (uint32_t)(cleak__now_us() - t0);
+	snap->capture.threads_stopped++;
+	snap->capture.pause_us += t->pause_us;
+	if (t->pause_us > snap->capture.max_thread_pause_us)
+		snap->capture.max_thread_pause_us = t->pause_us;
+out_unblock:
+	restore_signals(&old);
+	return err;
+}
+
+/*
+ * A thread blocked in a syscall: copy its stack from the SP the kernel
+ * reports, then check the syscall line did not change meanwhile.
+ */
+static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
+			    const struct cleak__syscall *before, size_t limit)
+{
+	struct cleak__syscall after;
+
+	copy_stack(snap, t, before->sp, limit);
+	if (read_syscall_line(snap->pid, t->tid, &after) < 0)
+		return false;
+	if (after.nr != before->nr || after.sp != before->sp ||
+	    after.pc != before->pc ||
+	    memcmp(after.args, before->args, sizeof(after.args)) != 0)
+		return false;
+	memset(t->regs, 0, sizeof(t->regs));
+	t->regs[CLEAK_REG_RSP] = before->sp;
+	t->regs[CLEAK_REG_RIP] = before->pc;
+	t->regs_known = 1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RIP;
+	t->how = CLEAK_CAPTURE_SYSCALL;
+	snap->capture.threads_unstopped++;
+	return true;
+}
+
+static bool state_has_no_stack(char state)
+{
+	return state == 'Z' || state == 'X' || state == 'x';
+}
+
+static void mark_vanished(struct cleak_snapshot *snap, struct cleak_thread *t)
+{
+	set_error(t, strdup("exited during capture"));
+	t->how = CLEAK_CAPTURE_NONE;
+	snap->capture.threads_vanished++;
+}
+
+/* Default mode: one thread at a time, stopped only if it must be. */
+static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
+			   size_t limit, bool allow_stop_blocked,
+			   struct pending_detach *pending)
+{
+	struct cleak__syscall sc;
+	int attempt, err;
+
+	if (read_thread_proc(snap->pid, t) < 0) {
+		mark_vanished(snap, t);
+		return;
+	}
+	if (state_has_no_stack(t->state)) {
+		set_error(t, strdup("zombie: the thread has exited and has no stack"));
+		return;
+	}
+	for (attempt = 0; attempt < 3; attempt++) {
+		if (read_syscall_line(snap->pid, t->tid, &sc) < 0) {
+			mark_vanished(snap, t);
+			return;
+		}
+		note_syscall(t, &sc);
+		if (sc.nr < 0 || t->state == 'T' || t->state == 't')
+			break;
+		if (capture_blocked(snap, t, &sc, limit))
+			return;
+	}
+	if (sc.nr >= 0 && !allow_stop_blocked &&
+	    cleak__syscall_eintr_on_stop(snap->pid, sc.nr, sc.args)) {
+		set_error(t, strdup("kept moving in and out of a call that a stop "
+				    "would interrupt with EINTR; not stopped"));
+		return;
+	}
+	err = capture_stopped(snap, t, limit, pending);
+	if (err == -ESRCH)
+		mark_vanished(snap, t);
+	else if (err && !t->error)
+		set_error(t, cleak__strdupf("capture failed: %s", strerror(-err)));
+}
+
+static int add_thread(struct cleak_snapshot *snap, size_t *cap, pid_t tid)
+{
+	struct cleak_thread *n;
+
+	if (snap->nthreads == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		n = realloc(snap->threads, *cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		snap->threads = n;
+	}
+	memset(&snap->threads[snap->nthreads], 0, sizeof(*n));
+	snap->threads[snap->nthreads].tid = tid;
+	snap->threads[snap->nthreads].syscall_nr = -1;
+	snap->nthreads++;
+	return 0;
+}
+
+static bool have_tid(const struct cleak_snapshot *snap, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nthreads; i++)
+		if (snap->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/*
+ * Add threads that /proc lists now and the snapshot lacks.  Returns how
+ * many were added, or -errno.
+ */
+static int add_new_threads(struct cleak_snapshot *snap, size_t *cap)
+{
+	pid_t *tids;
+	size_t n, i;
+	int added = 0, err;
+
+	err = cleak__list_tasks(snap->pid, &tids, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (snap->nthreads && have_tid(snap, tids[i]))
+			continue;
+		err = add_thread(snap, cap, tids[i]);
+		if (err)
+			break;
+		added++;
+	}
+	free(tids);
+	return err ? err : added;
+}
+
+static int capture_one_by_one(struct cleak_snapshot *snap, size_t limit)
+{
+	struct pending_detach pending = { 0 };
+	size_t cap = 0, done = 0;
+	int added, rounds;
+
+	/* Threads born during the pass are picked up by the next one. */
+	for (rounds = 0; rounds < 8; rounds++) {
+		added = add_new_threads(snap, &cap);
+		if (added < 0)
+			return added;
+		if (added == 0)
+			break;
+		for (; done < snap->nthreads; done++)
+			capture_thread(snap, &snap->threads[done], limit,
+					      false, &pending);
+	}
+	pending_flush(&pending);
+	return 0;
+}
+
+static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
+{
+	struct pending_detach pending = { 0 };
+	struct user_regs_struct regs;
+	size_t cap = 0, i, seized_upto = 0;
+	bool *seized = NULL;
+	uint64_t t0;
+	int added, rounds, err = 0, inject;
+	int *injects = NULL;
+	bool group;
+	sigset_t old;
+
+	/* Read every thread's /proc lines before anything is stopped: a
+	 * stopped thread always looks idle. */
+	block_terminal_signals(&old);
+	t0 = cleak__now_us();
+	for (rounds = 0; rounds < 64; rounds++) {
+		added = add_new_threads(snap, &cap);
+		if (added < 0) {
+			err = added;
+			goto out_detach;
+		}
+		if (added == 0)
+			break;
+		bool *ns = realloc(seized, snap->nthreads * sizeof(*ns));
+		int *ni = realloc(injects, snap->nthreads * sizeof(*ni));
+
+		if (ns)
+			seized = ns;
+		if (ni)
+			injects = ni;
+		if (!ns || !ni) {
+			err = -ENOMEM;
+			goto out_detach;
+		}
+		for (i = seized_upto; i < snap->nthreads; i++) {
+			struct cleak_thread *t = &snap->threads[i];
+			struct cleak__syscall sc;
+
+			seized[i] = false;
+			injects[i] = 0;
+			if (read_thread_proc(snap->pid, t) < 0) {
+				mark_vanished(snap, t);
+				continue;
+			}
+			if (read_syscall_line(snap->pid, t->tid, &sc) == 0)
+				note_syscall(t, &sc);
+			if (state_has_no_stack(t->state))
+				continue;
+			if (seize(t->tid, t) == 0) {
+				if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
+					seized[i] = true;
+				else
+					ptrace(PTRACE_DETACH, t->tid, 0, 0);
+			}
+		}
+		seized_upto = snap->nthreads;
+	}
+	for (i = 0; i < seized_upto; i++) {
+		struct cleak_thread *t = &snap->threads[i];
+
+		if (!seized[i])
+			continue;
+		err = wait_stop(t->tid, &inject, &group);
+		if (err == -ETIMEDOUT) {
+			pending_add(&pending, t->tid);
+			set_error(t, cleak__strdupf("did not stop within %d ms; left alone",
+						    STOP_TIMEOUT_US / 1000));
+			seized[i] = false;
+			continue;
+		}
+		if (err) {
+			mark_vanished(snap, t);
+			seized[i] = false;
+			continue;
+		}
+		injects[i] = inject;
+		t->was_stopped = group;
+	}
+	err = 0;
+	for (i = 0; i < seized_upto; i++) {
+		struct cleak_thread *t = &snap->threads[i];
+
+		if (!seized[i])
+			continue;
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
+			regs_from_user(t, &regs);
+			copy_stack(snap, t, regs.rsp, limit);
+			t->how = CLEAK_CAPTURE_STOPPED;
+		}
+	}
+out_detach:
+	for (i = 0; i < seized_upto && seized; i++) {
+		if (!seized[i])
+			continue;
+		ptrace(PTRACE_DETACH, snap->threads[i].tid, 0, (void *)(long)injects[i]);
+		snap->capture.threads_stopped++;
+	}
+	snap->capture.pause_us = cleak__now_us() - t0;
+	snap->capture.max_thread_pause_us = snap->capture.pause_us;
+	for (i = 0; i < seized_upto && seized; i++)
+		if (seized[i])
+			snap->threads[i].pause_us = (uint32_t)snap->capture.pause_us;
+	restore_signals(&old);
+	pending_flush(&pending);
+	free(seized);
+	free(injects);
+	return err;
+}
+
+static void copy_vdso(struct cleak_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nmaps; i++) {
+		const struct cleak_mapping *m = &snap->maps[i];
+		size_t len = m->end - m->start;
+
+		if (!m->path || strcmp(m->path, "[vdso]") != 0)
+			continue;
+		snap->vdso = malloc(len);
+		if (!snap->vdso)
+			return;
+		snap->vdso_len = read_target(snap->pid, m->start, snap->vdso, len);
+		snap->vdso_start = m->start;
+		return;
+	}
+}
+
+/* Explain why we may not look at `pid`, in terms a user can act on. */
+static int permission_error(pid_t pid)
+{
+	return cleak__fail(EPERM,
+		"not allowed to inspect pid %d: cleak needs the right to ptrace it. "
+		"Run as the same user as the target or as root, or grant "
+		"CAP_SYS_PTRACE (inside a container: --cap-add SYS_PTRACE); if "
+		"/proc/sys/kernel/yama/ptrace_scope is 1 or more, only root "
+		"(or ptrace_scope=0) allows attaching to a non-child", pid);
+}
+
+static int check_target(struct cleak_snapshot *snap)
+{
+	char path[64], buf[1024], link[4096];
+	struct cleak__stat st;
+	pid_t *tids;
+	size_t ntids, i;
+	bool all_zombie = true;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", snap->pid);
+	n = cleak__read_small(path, buf, sizeof(buf));
+	if (n == -ENOENT || n == -ESRCH)
+		return cleak__fail(ESRCH, "no process with pid %d (it may have exited); "
+				   "`cleak ps` or `ps -e` lists running processes", snap->pid);
+	if (n < 0)
+		return cleak__fail((int)-n, "cannot read %s: %s", path, strerror((int)-n));
+	if (cleak__parse_stat(buf, &st))
+		return cleak__fail(EINVAL, "cannot parse %s", path);
+	{
+		char *o = strchr(buf, '('), *c = strrchr(buf, ')');
+
+		if (o && c > o) {
+			size_t len = (size_t)(c - o - 1);
+
+			if (len >= sizeof(snap->comm))
+				len = sizeof(snap->comm) - 1;
+			memcpy(snap->comm, o + 1, len);
+		}
+	}
+	if (st.flags & CLEAK__PF_KTHREAD)
+		return cleak__fail(EINVAL, "pid %d (%s) is a kernel thread: it runs only "
+				   "in the kernel and has no user-space stack to show",
+				   snap->pid, snap->comm);
+	if (cleak__list_tasks(snap->pid, &tids, &ntids) == 0) {
+		for (i = 0; i < ntids; i++) {
+			struct cleak__stat tst;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", snap->pid, tids[i]);
+			if (cleak__read_small(path, buf, sizeof(buf)) > 0 &&
+			    cleak__parse_stat(buf, &tst) == 0 && tst.state != 'Z' &&
+			    tst.state != 'X')
+				all_zombie = false;
+		}
+		free(tids);
+	}
+	if (all_zombie)
+		return cleak__fail(ESRCH, "pid %d (%s) is a zombie: it has exited and "
+				   "waits for its parent (pid %d) to reap it; there is "
+				   "nothing left to unwind", snap->pid, snap->comm, st.ppid);
+	/* The syscall file needs the same permission as ptrace
+	 * (PTRACE_MODE_ATTACH_FSCREDS, proc(5)). */
+	snprintf(path, sizeof(path), "/proc/%d/syscall", snap->pid);
+	n = cleak__read_small(path, buf, sizeof(buf));
+	if (n == -EACCES || n == -EPERM)
+		return permission_error(snap->pid);
+	snprintf(path, sizeof(path), "/proc/%d/exe", snap->pid);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (n > 10 && strcmp(link + n - 10, " (deleted)") == 0) {
+			link[n - 10] = '\0';
+			snap->exe_deleted = true;
+		}
+		snap->exe = strdup(link);
+	}
+	return 0;
+}
+
+int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
+			   struct cleak_snapshot **out)
+{
+	struct cleak_snapshot *snap;
+	size_t limit = CLEAK_DEFAULT_STACK_BYTES;
+	bool freeze = false;
+	uint64_t t0 = cleak__now_us();
+	int err;
+
+	*out = NULL;
+	if (opts && opts->sz >= sizeof(*opts)) {
+		freeze = opts->freeze;
+		if (opts->max_stack_bytes)
+			limit = opts->max_stack_bytes;
+	}
+	if (pid <= 0)
+		return cleak__fail(EINVAL, "%d is not a process id", pid);
+	snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return cleak__fail(ENOMEM, "out of memory");
+	snap->pid = pid;
+	snap->capture.freeze = freeze;
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snap->capture.time_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	err = check_target(snap);
+	if (err)
+		goto err_free;
+	err = reload_maps(snap);
+	if (err) {
+		err = err == -EACCES ? permission_error(pid)
+				     : cleak__fail(-err, "cannot read /proc/%d/maps: %s",
+						   pid, strerror(-err));
+		goto err_free;
+	}
+	copy_vdso(snap);
+	err = freeze ? capture_frozen(snap, limit) : capture_one_by_one(snap, limit);
+	if (err) {
+		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
+		goto err_free;
+	}
+	if (snap->nthreads && snap->capture.threads_vanished == snap->nthreads) {
+		err = cleak__fail(ESRCH, "pid %d exited during capture", pid);
+		goto err_free;
+	}
+	{
+		size_t i;
+
+		for (i = 0; i < snap->nthreads; i++)
+			snap->capture.stack_bytes += snap->threads[i].stack_len;
+	}
+	snap->capture.wall_us = cleak__now_us() - t0;
+	*out = snap;
+	return 0;
+err_free:
+	cleak_snapshot_free(snap);
+	return err;
+}
+
+/* Re-read a thread's /proc lines, then take it with a ptrace stop. */
+static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread *t,
+				size_t limit, struct pending_detach *pending)
+{
+	struct cleak__syscall sc;
+	int err;
+
+	if (read_thread_proc(snap->pid, t) < 0 ||
+	    read_syscall_line(snap->pid, t->tid, &sc) < 0) {
+		mark_vanished(snap, t);
+		return;
+	}
+	note_syscall(t, &sc);
+	err = capture_stopped(snap, t, limit, pending);
+	if (err == -ESRCH)
+		mark_vanished(snap, t);
+	else if (err && !t->error)
+		set_error(t, cleak__strdupf("capture failed: %s", strerror(-err)));
+}
+
+/*
+ * Threads read without a stop whose unwinding needed a register that the
+ * syscall line does not give (a caller that keeps its frame in RBP): stop
+ * them now, unless the stop would make their call fail with EINTR.
+ */
+int cleak_snapshot_recapture(struct cleak_snapshot *snap,
+			     const struct cleak_capture_opts *opts)
+{
+	struct pending_detach pending = { 0 };
+	size_t limit = CLEAK_DEFAULT_STACK_BYTES, i;
+	unsigned done = 0;
+
+	if (opts && opts->sz >= sizeof(*opts) && opts->max_stack_bytes)
+		limit = opts->max_stack_bytes;
+	for (i = 0; i < snap->nthreads; i++) {
+		struct cleak_thread *t = &snap->threads[i];
+
+		if (!t->needs_regs || t->how != CLEAK_CAPTURE_SYSCALL)
+			continue;
+		if (t->state == 'D' ||
+		    cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
+			continue;
+		snap->capture.threads_unstopped--;
+		t->how = CLEAK_CAPTURE_NONE;
+		t->needs_regs = false;
+		free(t->pcs);
+		t->pcs = NULL;
+		t->npcs = 0;
+		capture_thread_stop(snap, t, limit, &pending);
+		done++;
+	}
+	pending_flush(&pending);
+	snap->capture.stack_bytes = 0;
+	for (i = 0; i < snap->nthreads; i++)
+		snap->capture.stack_bytes += snap->threads[i].stack_len;
+	return (int)done;
+}

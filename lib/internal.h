@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers shared between libcleak's files; not part of the public API. */
+#ifndef CLEAK_INTERNAL_H
+#define CLEAK_INTERNAL_H
+
+#include "cleak.h"
+
+#include <stdarg.h>
+
+#define CLEAK__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* error.c: set the per-thread message and return -err (err > 0). */
+int cleak__fail(int err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Format a message into a fresh heap string (NULL on ENOMEM). */
+char *cleak__strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+uint64_t cleak__now_us(void);
+
+/* proc.c: /proc parsing.  Readers return bytes read or -errno. */
+ssize_t cleak__read_small(const char *path, char *buf, size_t size);
+ssize_t cleak__read_all(const char *path, char **out);
+
+struct cleak__stat {
+	char state;
+	pid_t ppid;
+	unsigned long flags;
+	uint64_t utime, stime, start_time;
+};
+int cleak__parse_stat(const char *text, struct cleak__stat *st);
+
+struct cleak__syscall {
+	long nr;		/* -1 not in syscall, -2 running */
+	uint64_t args[6];
+	uint64_t sp, pc;
+};
+int cleak__parse_syscall(const char *text, struct cleak__syscall *sc);
+
+int cleak__parse_maps(const char *text, struct cleak_mapping **out, size_t *n);
+const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps,
+						size_t n, uint64_t addr);
+/* Sorted thread ids of `pid`. */
+int cleak__list_tasks(pid_t pid, pid_t **out, size_t *n);
+
+/* capture.c: would a ptrace stop make this blocked call fail with EINTR? */
+bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args);
+
+/* strpool.c: interned strings that a snapshot owns (frames point into it). */
+struct cleak__strpool;
+struct cleak__strpool *cleak__strpool_new(void);
+void cleak__strpool_free(struct cleak__strpool *pool);
+char *cleak__intern(struct cleak__strpool *pool, const char *s);
+/* The snapshot's pool, created on first use. */
+struct cleak__strpool *cleak__snapshot_pool(struct cleak_snapshot *snap);
+
+/* Kernel's PF_KTHREAD (include/linux/sched.h). */
+#define CLEAK__PF_KTHREAD 0x00200000UL
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The files mapped into a snapshot's process, opened lazily (only modules
+ * that some frame lands in are ever opened) and each opened once.
+ */
+#ifndef CLEAK_MODULES_H
+#define CLEAK_MODULES_H
+
+#include "internal.h"
+
+#include <libelf.h>
+
+struct cleak__module {
+	const char *path;	/* as in /proc/<pid>/maps */
+	char *open_path;	/* the path we resolved it to (sysroot applied) */
+	uint64_t inode;
+	size_t first_map;	/* index of its lowest mapping in snap->maps */
+	uint64_t lo, hi;	/* address range of its mappings */
+	bool tried, usable;
+	char *error;		/* why it could not be opened */
+	int fd;			/* -1 for the [vdso] copy */
+	const uint8_t *image;	/* whole file (mmap) or the vdso copy */
+	size_t image_len;
+	bool mmapped;
+	Elf *elf;
+	uint64_t bias;		/* load address minus link-time address */
+	uint64_t eh_hdr;	/* target address of .eh_frame_hdr, 0 if none */
+};
+
+struct cleak__modules {
+	const struct cleak_snapshot *snap;
+	char *root;		/* prefix for module paths */
+	struct cleak__module *mods;
+	size_t nmods;
+	int *map_mod;		/* per snap->maps entry: module index or -1 */
+};
+
+int cleak__modules_new(const struct cleak_snapshot *snap, const char *sysroot,
+		       struct cleak__modules **out);
+void cleak__modules_free(struct cleak__modules *mods);
+
+/* The module mapped at `addr`, opened on first use; NULL if none or unusable. */
+struct cleak__module *cleak__modules_at(struct cleak__modules *mods, uint64_t addr);
+/* The module at `addr` without opening it (for names). */
+const struct cleak__module *cleak__modules_peek(const struct cleak__modules *mods,
+						uint64_t addr);
+/* Copy target memory backed by a mapped file or the vdso copy. */
+bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
+			 size_t len);
+/* Is `addr` inside an executable mapping? */
+bool cleak__modules_is_code(const struct cleak__modules *mods, uint64_t addr);
+
+#endif

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unwinding with libunwind's remote API over the snapshot, never the live
+ * process: stack reads come from the copied stack, code and unwind tables
+ * from the mapped files (modules.c), registers from the capture.
+ *
+ * Unwind info is found through each module's .eh_frame_hdr search table
+ * (PT_GNU_EH_FRAME), the way perf's unwind-libunwind-local.c does.  Where
+ * a module has none, libunwind's x86-64 stepper falls back to the RBP
+ * frame chain on its own.
+ */
+#include "modules.h"
+
+#include <errno.h>
+#include <libunwind.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Exported by libunwind-generic but absent from its headers. */
+extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip,
+					       unw_dyn_info_t *di, unw_proc_info_t *pi,
+					       int need_unwind_info, void *arg);
+
+/* DWARF pointer encodings used by .eh_frame_hdr (LSB, "Exception Frame
+ * Header Format"). */
+#define DW_EH_PE_udata4 0x03
+#define DW_EH_PE_sdata4 0x0b
+#define DW_EH_PE_pcrel 0x10
+#define DW_EH_PE_datarel 0x30
+
+struct unwind_ctx {
+	struct cleak__modules *mods;
+	const struct cleak_thread *thread;
+	bool missing_reg;	/* libunwind asked for a register we lack */
+};
+
+/* libunwind reads the search table in units of its 8-byte table entries. */
+struct eh_table_entry {
+	int32_t start_ip_offset;
+	int32_t fde_offset;
+};
+
+static bool read_u32(struct cleak__modules *mods, uint64_t addr, uint32_t *v)
+{
+	return cleak__modules_read(mods, addr, v, sizeof(*v));
+}
+
+/* Decode a 4-byte .eh_frame_hdr field; returns false for other encodings. */
+static bool read_enc4(struct cleak__modules *mods, uint64_t addr, uint8_t enc,
+		      uint64_t *v)
+{
+	uint32_t raw;
+
+	if (!read_u32(mods, addr, &raw))
+		return false;
+	switch (enc) {
+	case DW_EH_PE_udata4:
+		*v = raw;
+		return true;
+	case DW_EH_PE_sdata4:
+		*v = (uint64_t)(int64_t)(int32_t)raw;
+		return true;
+	case DW_EH_PE_pcrel | DW_EH_PE_sdata4:
+		*v = addr + (uint64_t)(int64_t)(int32_t)raw;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, void *arg)
+{
+	struct unwind_ctx *ctx = arg;
+	struct cleak__module *mod = cleak__modules_at(ctx->mods, ip);
+	uint8_t hdr[4];
+	uint64_t eh_frame, fde_count;
+	unw_dyn_info_t di;
+
+	if (!mod || !mod->eh_hdr)
+		return -UNW_ENOINFO;
+	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
+	if (!cleak__modules_read(ctx->mods, mod->eh_hdr, hdr, sizeof(hdr)) || hdr[0] != 1 ||
+	    hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return -UNW_ENOINFO;
+	if (!read_enc4(ctx->mods, mod->eh_hdr + 4, hdr[1], &eh_frame) ||
+	    !read_enc4(ctx->mods, mod->eh_hdr + 8, hdr[2], &fde_count))
+		return -UNW_ENOINFO;
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = mod->lo;
+	di.end_ip = mod->hi;
+	di.u.rti.segbase = mod->eh_hdr;
+	di.u.rti.table_data = mod->eh_hdr + 12;
+	di.u.rti.table_len = fde_count * sizeof(struct eh_table_entry) / sizeof(unw_word_t);
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+/* libunwind frees what dwarf_search_unwind_table allocated itself. */
+static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	(void)as;
+	(void)pi;
+	(void)arg;
+}
+
+static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)arg;
+	return -UNW_ENOINFO;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
+		      int write, void *arg)
+{
+	struct unwind_ctx *ctx = arg;
+	const struct cleak_thread *t = ctx->thread;
+
+	(void)as;
+	if (write)
+		return -UNW_EREADONLYREG;
+	if (addr >= t->stack_start && addr - t->stack_start + sizeof(*valp) <= t->stack_len) {
+		memcpy(valp, t->stack + (addr - t->stack_start), sizeof(*valp));
+		return 0;
+	}
+	if (cleak__modules_read(ctx->mods, addr, valp, sizeof(*valp)))
+		return 0;
+	return -UNW_EINVAL;
+}
+
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp,
+		      int write, void *arg)
+{
+	struct unwind_ctx *ctx = arg;
+	const struct cleak_thread *t = ctx->thread;
+
+	(void)as;
+	if (write)
+		return -UNW_EREADONLYREG;
+	/* libunwind's x86-64 numbering is DWARF's, as is enum cleak_reg. */
+	if (reg < 0 || reg >= CLEAK_REG_COUNT)
+		return -UNW_EBADREG;
+	if (!(t->regs_known & (1u << reg))) {
+		ctx->missing_reg = true;
+		return -UNW_EBADREG;
+	}
+	*valp = t->regs[reg];
+	return 0;
+}
+
+static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val,
+			int write, void *arg)
+{
+	(void)as;
+	(void)reg;
+	(void)val;
+	(void)write;
+	(void)arg;
+	return -UNW_EBADREG;
+}
+
+static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	(void)as;
+	(void)c;
+	(void)arg;
+	return -UNW_EINVAL;
+}
+
+static int get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t len,
+			 unw_word_t *offp, void *arg)
+{
+	(void)as;
+	(void)addr;
+	(void)buf;
+	(void)len;
+	(void)offp;
+	(void)arg;
+	return -UNW_ENOINFO;	/* symbolize.c names frames, after unwinding */
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = find_proc_info,
+	.put_unwind_info = put_unwind_info,
+	.get_dyn_info_list_addr = get_dyn_info_list_addr,
+	.access_mem = access_mem,
+	.access_reg = access_reg,
+	.access_fpreg = access_fpreg,
+	.resume = resume,
+	.get_proc_name = get_proc_name,
+};
+
+static void set_error(struct cleak_thread *t, char *msg)
+{
+	free(t->error);
+	t->error = msg;
+}
+
+/*
+ * A caller that keeps its frame in RBP needs a register that only a
+ * ptrace stop reveals; say why this thread was not stopped.
+ */
+static char *missing_reg_message(const struct cleak_snapshot *snap,
+				 const struct cleak_thread *t)
+{
+	const char *why;
+
+	if (t->state == 'D')
+		why = "it is in uninterruptible sleep and would not stop";
+	else if (cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
+		why = "a stop would make its blocking call fail with EINTR "
+		      "(--freeze stops it anyway)";
+	else
+		why = "it was read without a stop";
+	return cleak__strdupf("a caller keeps its frame pointer in RBP, which only a "
+			      "ptrace stop can read, and the thread was not stopped: %s",
+			      why);
+}
+
+static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
+			  struct cleak_thread *t, unsigned max_frames)
+{
+	struct unwind_ctx ctx = { .mods = mods, .thread = t };
+	unw_word_t ip, sp, prev_sp = 0;
+	unw_cursor_t cursor;
+	int ret;
+
+	t->npcs = 0;
+	t->needs_regs = false;
+	t->unwind_truncated = false;
+	if (t->how == CLEAK_CAPTURE_NONE || !(t->regs_known & (1u << CLEAK_REG_RIP)))
+		return;
+	t->pcs = calloc(max_frames, sizeof(*t->pcs));
+	if (!t->pcs)
+		return;
+	ret = unw_init_remote(&cursor, as, &ctx);
+	if (ret < 0) {
+		t->pcs[t->npcs++] = t->regs[CLEAK_REG_RIP];
+		set_error(t, cleak__strdupf("cannot start unwinding (libunwind error %d)", ret));
+		t->unwind_truncated = true;
+		return;
+	}
+	for (;;) {
+		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 ||
+		    unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0)
+			break;
+		if (ip == 0)
+			break;	/* the outermost frame (clone3/_start) ends with 0 */
+		if (t->npcs > 0 && !cleak__modules_is_code(mods, ip)) {
+			set_error(t, cleak__strdupf("unwinding stopped at 0x%lx, which is "
+				"not code (no unwind info for the frame below?)",
+				(unsigned long)ip));
+			t->unwind_truncated = true;
+			break;
+		}
+		/* The stack grows down: each caller's SP is higher.  A frame
+		 * that does not move SP up is a loop in garbage. */
+		if (t->npcs > 0 && sp <= prev_sp && sp != 0) {
+			set_error(t, strdup("unwinding stopped: the stack pointer "
+					    "did not move (corrupt stack?)"));
+			t->unwind_truncated = true;
+			break;
+		}
+		prev_sp = sp;
+		t->pcs[t->npcs++] = ip;
+		if (t->npcs == max_frames) {
+			set_error(t, cleak__strdupf("stack deeper than %u frames; "
+				"raise --max-frames to see more", max_frames));
+			t->unwind_truncated = true;
+			break;
+		}
+		ret = unw_step(&cursor);
+		if (ret == 0)
+			break;
+		if (ret < 0) {
+			t->unwind_truncated = true;
+			if (ctx.missing_reg) {
+				t->needs_regs = true;
+				set_error(t, missing_reg_message(mods->snap, t));
+			} else if (t->stack_truncated) {
+				set_error(t, cleak__strdupf("stack larger than the %zu bytes "
+					"copied; raise --stack-bytes", t->stack_len));
+			} else {
+				set_error(t, cleak__strdupf("no unwind information past 0x%lx "
+					"(libunwind error %d)", (unsigned long)ip, ret));
+			}
+			break;
+		}
+	}
+}
+
+int cleak_snapshot_unwind(struct cleak_snapshot *snap,
+			  const struct cleak_unwind_opts *opts)
+{
+	unsigned max_frames = CLEAK_DEFAULT_MAX_FRAMES;
+	const char *sysroot = NULL;
+	struct cleak__modules *mods;
+	unw_addr_space_t as;
+	size_t i;
+	int err;
+
+	if (opts && opts->sz >= sizeof(*opts)) {
+		if (opts->max_frames)
+			max_frames = opts->max_frames;
+		sysroot = opts->sysroot;
+	}
+	err = cleak__modules_new(snap, sysroot, &mods);
+	if (err)
+		return cleak__fail(-err, "out of memory");
+	as = unw_create_addr_space(&accessors, 0);
+	if (!as) {
+		cleak__modules_free(mods);
+		return cleak__fail(ENOMEM, "libunwind: cannot create an address space");
+	}
+	/* One cache for all threads: they run the same code. */
+	unw_set_caching_policy(as, UNW_CACHE_GLOBAL);
+	for (i = 0; i < snap->nthreads; i++) {
+		struct cleak_thread *t = &snap->threads[i];
+
+		if (t->npcs)
+			continue;	/* unwound by an earlier pass */
+		free(t->pcs);
+		t->pcs = NULL;
+		unwind_thread(as, mods, t, max_frames);
+	}
+	unw_destroy_addr_space(as);
+	cleak__modules_free(mods);
+	return 0;
+}
