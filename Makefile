@@ -41,7 +41,7 @@ $(B)/syscalls.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
 
 $(B)/lib/snapshot.o: $(B)/syscalls.h
 
-$(B)/%.o: %.c lib/include/cleak.h lib/internal.h lib/modules.h lib/json_writer.h cmd/cli.h
+$(B)/%.o: %.c lib/include/cleak.h $(wildcard lib/*.h) cmd/cli.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -66,6 +66,15 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcleak.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcleak.a $(LIBS)
 
 FIXTURE_CFLAGS := -O1 -g -pthread
+$(B)/fixtures/fp-callers: FIXTURE_CFLAGS := -O0 -g -pthread -fno-omit-frame-pointer
+# The same fixture linked statically and as a non-PIE executable.
+$(B)/fixtures/threads-static: tests/fixtures/threads.c
+	@mkdir -p $(@D)
+	$(CC) $(FIXTURE_CFLAGS) -static -o $@ $<
+$(B)/fixtures/threads-nopie: tests/fixtures/threads.c
+	@mkdir -p $(@D)
+	$(CC) $(FIXTURE_CFLAGS) -no-pie -fno-pie -o $@ $<
+FIXTURES += $(B)/fixtures/threads-static $(B)/fixtures/threads-nopie
 $(B)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) $(FIXTURE_CFLAGS) -o $@ $<

@@ -60,7 +60,6 @@ int cli_getopt(const struct cli_command *cmd, int argc, char **argv, const char 
 	if (built != cmd) {
 		char *s = shortopts;
 
-		*s++ = '+';	/* stop at the first operand: no reordering */
 		*s++ = ':';	/* report a missing argument as ':' */
 		for (i = 0; i < n && i < 63; i++) {
 			const struct cli_option *o = &cmd->options[i];

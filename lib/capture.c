@@ -840,6 +840,7 @@ static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread
 	struct cleak__syscall sc;
 	int err;
 
+	set_error(t, NULL);	/* what the first pass said no longer holds */
 	if (read_thread_proc(snap->pid, t) < 0 ||
 	    read_syscall_line(snap->pid, t->tid, &sc) < 0) {
 		mark_vanished(snap, t);

@@ -4,6 +4,7 @@
  * from these files rather than from the process, which by then runs again.
  */
 #include "modules.h"
+#include "ehframe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +86,7 @@ void cleak__modules_free(struct cleak__modules *mods)
 			close(mod->fd);
 		free(mod->open_path);
 		free(mod->error);
+		free(mod->synth);
 	}
 	free(mods->mods);
 	free(mods->map_mod);
@@ -233,14 +235,70 @@ struct cleak__module *cleak__modules_at(struct cleak__modules *mods, uint64_t ad
 	return mod->usable ? mod : NULL;
 }
 
+bool cleak__modules_synth_table(struct cleak__modules *mods, struct cleak__module *mod)
+{
+	struct cleak__eh_entry *entries;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	size_t shstrndx, n, i;
+	const char *name;
+
+	if (mod->synth_tried)
+		return mod->synth != NULL;
+	mod->synth_tried = true;
+	if (elf_getshdrstrndx(mod->elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(mod->elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(mod->elf, shstrndx, sh.sh_name);
+		if (name && strcmp(name, ".eh_frame") == 0)
+			break;
+	}
+	if (!scn || sh.sh_offset + sh.sh_size > mod->image_len)
+		return false;
+	mod->synth_segbase = sh.sh_addr + mod->bias;
+	if (cleak__eh_frame_index(mod->image + sh.sh_offset, sh.sh_size, mod->synth_segbase,
+				  &entries, &n))
+		return false;
+	mod->synth = malloc((n ? n : 1) * 2 * sizeof(*mod->synth));
+	if (mod->synth) {
+		for (i = 0; i < n; i++) {
+			mod->synth[2 * i] = (int32_t)(entries[i].start - mod->synth_segbase);
+			mod->synth[2 * i + 1] = (int32_t)(entries[i].fde - mod->synth_segbase);
+		}
+		mod->synth_count = n;
+	}
+	free(entries);
+	return mod->synth != NULL;
+}
+
+static bool read_synth(struct cleak__modules *mods, uint64_t addr, void *buf, size_t len)
+{
+	uint64_t index = (addr - CLEAK__SYNTH_BASE) >> 32;
+	uint64_t off = addr & 0xffffffffu;
+	struct cleak__module *mod;
+
+	if (index >= mods->nmods)
+		return false;
+	mod = &mods->mods[index];
+	if (!mod->synth || off + len > mod->synth_count * 2 * sizeof(*mod->synth))
+		return false;
+	memcpy(buf, (const uint8_t *)mod->synth + off, len);
+	return true;
+}
+
 bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
 			 size_t len)
 {
 	const struct cleak_snapshot *snap = mods->snap;
-	const struct cleak_mapping *m = cleak__find_mapping(snap->maps, snap->nmaps, addr);
+	const struct cleak_mapping *m;
 	struct cleak__module *mod;
 	uint64_t off;
 
+	if (addr >= CLEAK__SYNTH_BASE)
+		return read_synth(mods, addr, buf, len);
+	m = cleak__find_mapping(snap->maps, snap->nmaps, addr);
 	if (!m || addr + len > m->end)
 		return false;
 	mod = cleak__modules_at(mods, addr);

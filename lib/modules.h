@@ -25,7 +25,17 @@ struct cleak__module {
 	Elf *elf;
 	uint64_t bias;		/* load address minus link-time address */
 	uint64_t eh_hdr;	/* target address of .eh_frame_hdr, 0 if none */
+	/* Without .eh_frame_hdr: the same search table built from .eh_frame
+	 * (int32 pairs relative to synth_segbase), see ehframe.c. */
+	bool synth_tried;
+	int32_t *synth;
+	size_t synth_count;
+	uint64_t synth_segbase;
 };
+
+/* Synthetic tables are served at addresses no user mapping can have. */
+#define CLEAK__SYNTH_BASE 0xffff000000000000ULL
+#define CLEAK__SYNTH_ADDR(index) (CLEAK__SYNTH_BASE + ((uint64_t)(index) << 32))
 
 struct cleak__modules {
 	const struct cleak_snapshot *snap;
@@ -47,6 +57,8 @@ const struct cleak__module *cleak__modules_peek(const struct cleak__modules *mod
 /* Copy target memory backed by a mapped file or the vdso copy. */
 bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
 			 size_t len);
+/* Build (once) the search table of a module that lacks .eh_frame_hdr. */
+bool cleak__modules_synth_table(struct cleak__modules *mods, struct cleak__module *mod);
 /* Is `addr` inside an executable mapping? */
 bool cleak__modules_is_code(const struct cleak__modules *mods, uint64_t addr);
 

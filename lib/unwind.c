@@ -5,9 +5,10 @@
  * from the mapped files (modules.c), registers from the capture.
  *
  * Unwind info is found through each module's .eh_frame_hdr search table
- * (PT_GNU_EH_FRAME), the way perf's unwind-libunwind-local.c does.  Where
- * a module has none, libunwind's x86-64 stepper falls back to the RBP
- * frame chain on its own.
+ * (PT_GNU_EH_FRAME), the way perf's unwind-libunwind-local.c does, or,
+ * for modules linked without one, through the same table built from
+ * .eh_frame (ehframe.c).  Where a module has no CFI at all, libunwind's
+ * x86-64 stepper falls back to the RBP frame chain on its own.
  */
 #include "modules.h"
 
@@ -77,8 +78,21 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 	uint64_t eh_frame, fde_count;
 	unw_dyn_info_t di;
 
-	if (!mod || !mod->eh_hdr)
+	if (!mod)
 		return -UNW_ENOINFO;
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = mod->lo;
+	di.end_ip = mod->hi;
+	if (!mod->eh_hdr) {
+		if (!cleak__modules_synth_table(ctx->mods, mod))
+			return -UNW_ENOINFO;
+		di.u.rti.segbase = mod->synth_segbase;
+		di.u.rti.table_data = CLEAK__SYNTH_ADDR(mod - ctx->mods->mods);
+		di.u.rti.table_len = mod->synth_count * sizeof(struct eh_table_entry) /
+				     sizeof(unw_word_t);
+		return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
+	}
 	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
 	if (!cleak__modules_read(ctx->mods, mod->eh_hdr, hdr, sizeof(hdr)) || hdr[0] != 1 ||
 	    hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
@@ -86,10 +100,6 @@ static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *p
 	if (!read_enc4(ctx->mods, mod->eh_hdr + 4, hdr[1], &eh_frame) ||
 	    !read_enc4(ctx->mods, mod->eh_hdr + 8, hdr[2], &fde_count))
 		return -UNW_ENOINFO;
-	memset(&di, 0, sizeof(di));
-	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	di.start_ip = mod->lo;
-	di.end_ip = mod->hi;
 	di.u.rti.segbase = mod->eh_hdr;
 	di.u.rti.table_data = mod->eh_hdr + 12;
 	di.u.rti.table_len = fde_count * sizeof(struct eh_table_entry) / sizeof(unw_word_t);

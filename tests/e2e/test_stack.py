@@ -1,0 +1,201 @@
+"""cleak stack against real fixture processes: frames, lines, inlines, grouping."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+from harness import (Fixture, check, cleak, cleak_json, functions, marks, thread_by_name,
+                     wait_until, BUILD)
+
+M = marks("threads.c")
+
+
+def frame_for(thread, function):
+    for f in thread["frames"]:
+        if f["function"] == function:
+            return f
+    raise AssertionError("%s not in %s" % (function, functions(thread)))
+
+
+def expect_line(thread, function, mark):
+    f = frame_for(thread, function)
+    check(f["file"] and f["file"].endswith("threads.c"), "%s: file %r" % (function, f["file"]))
+    check(f["line"] == M[mark], "%s: line %r, the source says %d (MARK: %s)"
+          % (function, f["line"], M[mark], mark))
+
+
+def check_threads_fixture(fixture_name):
+    with Fixture(fixture_name) as fx:
+        doc, proc = cleak_json(fx.pid)
+        check(proc.returncode == 0, "exit %d, stderr %r" % (proc.returncode, proc.stderr))
+        check(doc["pid"] == fx.pid, "pid")
+        tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % fx.pid))
+        check(sorted(t["tid"] for t in doc["threads"]) == tids,
+              "tids %s vs /proc %s" % ([t["tid"] for t in doc["threads"]], tids))
+        workers = [t for t in doc["threads"] if t["name"] == "worker"]
+        check(len(workers) == 5, "5 workers, got %d" % len(workers))
+        for w in workers:
+            expect_line(w, "worker_loop", "worker")
+            check(any("pthread_cond_wait" in (n or "") for n in functions(w)), functions(w))
+        expect_line(thread_by_name(doc, "sleeper"), "sleep_forever", "sleeper")
+        expect_line(thread_by_name(doc, "pipe-reader"), "read_pipe", "pipe-read")
+        expect_line(thread_by_name(doc, "epoll-eintr"), "wait_epoll", "epoll")
+        expect_line(thread_by_name(doc, "spinner"), "spin", "spin")
+        expect_line(thread_by_name(doc, fixture_name[:15]), "main", "main-read")
+        deep = thread_by_name(doc, "recurse-200")
+        n = functions(deep).count("recurse")
+        check(n == 201, "recurse-200: %d recurse frames, expected 201" % n)
+        check(deep["frames"][1]["line"] == M["recurse-bottom"], deep["frames"][1])
+        for f in [f for f in deep["frames"] if f["function"] == "recurse"][1:]:
+            check(f["line"] == M["recurse"], "recursive frame at line %r" % f["line"])
+        return doc
+
+
+def test_threads_dynamic_pie():
+    doc = check_threads_fixture("threads")
+    inl = thread_by_name(doc, "inliner")
+    f = frame_for(inl, "inlined_nap")
+    check(f["inlined"] is True, "inlined_nap must be marked inlined: %r" % f)
+    check(f["line"] == M["inlined"], "inlined_nap line %r" % f["line"])
+    caller = inl["frames"][inl["frames"].index(f) + 1]
+    check(caller["function"] == "calls_inlined" and caller["inlined"] is False,
+          "the frame after the inlined call is its physical caller: %r" % caller)
+    check(caller["line"] == M["inline-call"], "call site line %r" % caller["line"])
+    check(caller["pc"] == f["pc"], "inlined frames share their caller's pc")
+
+
+def test_threads_static():
+    check_threads_fixture("threads-static")
+
+
+def test_threads_non_pie():
+    check_threads_fixture("threads-nopie")
+
+
+def test_text_groups_identical_threads():
+    with Fixture("threads") as fx:
+        proc = cleak("stack", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+        out = proc.stdout
+        check(out.startswith("pid %d (threads)" % fx.pid), out[:200])
+        check("5 threads [S sleeping, in futex()" in out, out[:2000])
+        # the biggest group comes first
+        first = out.split("\n\n")[1]
+        check(first.startswith("5 threads"), first)
+        check("worker_loop at " in first and "threads.c:%d" % M["worker"] in first, first)
+        proc = cleak("stack", "--all", fx.pid)
+        check(proc.stdout.count("\nthread ") == 12, proc.stdout[:500])
+
+
+def test_cxx_demangled_names():
+    tm = marks("templates.cc")
+    with Fixture("templates") as fx:
+        doc, proc = cleak_json(fx.pid)
+        t = thread_by_name(doc, "order-worker")
+        names = functions(t)
+        check("shop::backend::Queue<shop::backend::Order>::drain(int)" in names, names)
+        check("shop::backend::serve(shop::backend::Queue<shop::backend::Order>&)" in names, names)
+        f = frame_for(t, "shop::backend::Queue<shop::backend::Order>::drain(int)")
+        check(f["line"] == tm["drain"], f)
+        raw = json.loads(cleak("stack", "--json", "--raw", fx.pid).stdout)
+        names = functions(thread_by_name(raw, "order-worker"))
+        check(any(n and n.startswith("_ZN4shop7backend") for n in names),
+              "--raw keeps mangled names: %s" % names)
+
+
+def test_frame_pointer_callers():
+    """Callers that need RBP: restartable calls are stopped, epoll is not."""
+    fm = marks("fp-callers.c")
+    with Fixture("fp-callers") as fx:
+        for _ in range(3):
+            doc, proc = cleak_json(fx.pid)
+        reader = thread_by_name(doc, "fp-reader")
+        f = frame_for(reader, "fp_read_pipe")
+        check(f["line"] == fm["fp-read"], f)
+        check("start_thread" in functions(reader), functions(reader))
+        check(reader["error"] is None and reader["capture"] == "stopped", reader["error"])
+        ep = thread_by_name(doc, "fp-epoll")
+        check(ep["capture"] == "syscall", "the epoll waiter must not be stopped")
+        check(ep["truncated"] and "EINTR" in ep["error"], ep["error"])
+        check(proc.returncode == 1, "partial result exits 1, got %d" % proc.returncode)
+        check(fx.ask("eintr") == "eintr 0", "EINTR seen by the epoll waiter")
+        frozen, _ = cleak_json("--freeze", fx.pid)
+        ep = thread_by_name(frozen, "fp-epoll")
+        check("start_thread" in functions(ep), "--freeze unwinds it fully")
+
+
+def test_no_eintr_from_default_captures():
+    with Fixture("threads") as fx:
+        for _ in range(20):
+            proc = cleak("stack", "--json", fx.pid)
+            check(proc.returncode == 0, proc.stderr)
+        check(fx.ask("eintr") == "eintr 0", "the epoll thread saw EINTR")
+
+
+def test_freeze_is_consistent_and_reports_pause():
+    with Fixture("threads") as fx:
+        doc, proc = cleak_json("--freeze", fx.pid)
+        check(doc["capture"]["mode"] == "freeze", doc["capture"])
+        check(doc["capture"]["threads_stopped"] == 12, doc["capture"])
+        check(0 < doc["capture"]["pause_us"] < 2000000, doc["capture"])
+        expect_line(thread_by_name(doc, "spinner"), "spin", "spin")
+        check(wait_until(lambda: all(s in "SR" for s in fx.thread_states().values())),
+              "threads left stopped: %s" % fx.thread_states())
+
+
+def test_stopped_process_stays_stopped():
+    with Fixture("threads") as fx:
+        os.kill(fx.pid, signal.SIGSTOP)
+        check(wait_until(lambda: set(fx.thread_states().values()) == {"T"}), "SIGSTOP")
+        for args in ([], ["--freeze"]):
+            proc = cleak("stack", "--json", *args, fx.pid)
+            check(proc.returncode in (0, 1), proc.stderr)
+            doc = json.loads(proc.stdout)
+            check(doc["threads"][0]["state"] == "T", doc["threads"][0]["state"])
+            time.sleep(0.05)
+            check(set(fx.thread_states().values()) == {"T"},
+                  "a stopped process must stay stopped: %s" % fx.thread_states())
+        os.kill(fx.pid, signal.SIGCONT)
+        check(wait_until(lambda: "T" not in fx.thread_states().values()), "SIGCONT")
+        # The job-control stop itself makes epoll_wait fail once (signal(7));
+        # cleak's captures of the stopped process must add nothing to that.
+        check(fx.ask("eintr") == "eintr 1", "EINTRs besides the SIGSTOP's own")
+
+
+def test_tid_filter_and_json_roundtrip_shape():
+    with Fixture("threads") as fx:
+        tid = thread_by_name(cleak_json(fx.pid)[0], "sleeper")["tid"]
+        doc, proc = cleak_json("--tid", tid, fx.pid)
+        check([t["tid"] for t in doc["threads"]] == [tid], doc["threads"])
+        t = doc["threads"][0]
+        for key in ("tid", "name", "state", "frames"):
+            check(key in t, key)
+        for f in t["frames"]:
+            check(set(["pc", "function", "module", "file", "line", "inlined"]) <= set(f), f)
+            check(f["pc"].startswith("0x"), f["pc"])
+        check(set(["pid", "comm", "exe", "capture", "threads"]) <= set(doc), doc.keys())
+        check("pause_us" in doc["capture"], doc["capture"])
+        proc = cleak("stack", "--tid", "1", fx.pid)
+        check(proc.returncode == 2 and "has no thread 1" in proc.stderr, proc.stderr)
+
+
+def test_deleted_binary():
+    """A binary removed after start is still read through /proc/PID/map_files."""
+    import shutil
+    import tempfile
+    d = tempfile.mkdtemp()
+    exe = os.path.join(d, "threads-copy")
+    shutil.copy(os.path.join(BUILD, "fixtures", "threads"), exe)
+    p = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        check(p.stdout.readline().startswith("ready"), "fixture start")
+        os.unlink(exe)
+        doc, proc = cleak_json(p.pid)
+        check(doc["exe_deleted"] is True, doc["exe"])
+        expect_line(thread_by_name(doc, "sleeper"), "sleep_forever", "sleeper")
+        check("(deleted)" in cleak("stack", p.pid).stdout.splitlines()[0], "header")
+    finally:
+        p.kill()
+        p.wait()
+        shutil.rmtree(d)
