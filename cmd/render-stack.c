@@ -49,11 +49,14 @@ static void print_header(const struct cleak_snapshot *snap, FILE *f)
 	if (c->freeze) {
 		fprintf(f, "; all threads frozen for ");
 		print_duration(f, c->pause_us);
-	} else {
+	} else if (c->threads_stopped) {
 		fprintf(f, "; %u thread%s stopped (longest ", c->threads_stopped,
 			c->threads_stopped == 1 ? "" : "s");
 		print_duration(f, c->max_thread_pause_us);
 		fprintf(f, "), %u read while blocked without a stop", c->threads_unstopped);
+	} else {
+		fprintf(f, "; no thread stopped, %u read while blocked without a stop",
+			c->threads_unstopped);
 	}
 	if (c->threads_vanished)
 		fprintf(f, "; %u exited meanwhile", c->threads_vanished);
