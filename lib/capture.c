@@ -256,6 +256,18 @@ static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct
 	t->regs_known = (1u << CLEAK_REG_COUNT) - 1;
 }
 
+/* An exiting thread never reports the interrupt stop, only its exit. */
+static bool thread_gone(pid_t tid)
+{
+	char path[64], buf[512];
+	struct cleak__stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (cleak__read_small(path, buf, sizeof(buf)) < 0 || cleak__parse_stat(buf, &st))
+		return true;
+	return st.state == 'Z' || st.state == 'X' || st.state == 'x';
+}
+
 /*
  * Wait for a seized thread's stop.  Returns 0 when stopped (with the
  * signal to re-inject on detach in *inject), -ESRCH when it exited,
@@ -280,7 +292,7 @@ static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
 		if (r == tid)
 			break;
 		if (cleak__now_us() - start > STOP_TIMEOUT_US)
-			return -ETIMEDOUT;
+			return thread_gone(tid) ? -ESRCH : -ETIMEDOUT;
 		/* A thread usually stops within microseconds: spin first. */
 		if (++spins < 200)
 			sched_yield();

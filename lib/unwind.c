@@ -324,8 +324,9 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 		cleak__modules_free(mods);
 		return cleak__fail(ENOMEM, "libunwind: cannot create an address space");
 	}
-	/* One cache for all threads: they run the same code. */
-	unw_set_caching_policy(as, UNW_CACHE_GLOBAL);
+	/* One cache for all threads (they run the same code); the per-thread
+	 * policy is the one that takes no lock, and so no sigprocmask per step. */
+	unw_set_caching_policy(as, UNW_CACHE_PER_THREAD);
 	for (i = 0; i < snap->nthreads; i++) {
 		struct cleak_thread *t = &snap->threads[i];
 

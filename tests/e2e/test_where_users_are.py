@@ -1,0 +1,53 @@
+"""Targets as they are found in production: other mount namespaces, churn."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+from harness import BUILD, Fixture, check, cleak, functions, marks, thread_by_name
+
+
+def test_binary_only_visible_in_the_targets_mount_namespace():
+    """A container's files are not at the same path on the host."""
+    if not shutil.which("unshare"):
+        raise AssertionError("unshare (util-linux) is needed for this test")
+    hidden = tempfile.mkdtemp()
+    src = os.path.join(BUILD, "fixtures", "threads")
+    script = ("mount -t tmpfs none %s && cp %s %s/app && exec %s/app"
+              % (hidden, src, hidden, hidden))
+    p = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        check(line.startswith("ready"), "fixture in a mount namespace: %r" % line)
+        pid = int(line.split()[1])
+        check(not os.path.exists(os.path.join(hidden, "app")),
+              "the binary must not be visible from here")
+        proc = cleak("stack", "--json", pid)
+        check(proc.returncode == 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        sleeper = thread_by_name(doc, "sleeper")
+        check("sleep_forever" in functions(sleeper), functions(sleeper))
+        f = [f for f in sleeper["frames"] if f["function"] == "sleep_forever"][0]
+        check(f["line"] == marks("threads.c")["sleeper"], f)
+        check(f["module"] == os.path.join(hidden, "app"), f["module"])
+    finally:
+        p.kill()
+        p.wait()
+        os.rmdir(hidden)
+
+
+def test_threads_born_and_dying_during_capture():
+    with Fixture("churn") as fx:
+        for args in ([], ["--freeze"]):
+            for _ in range(15):
+                proc = cleak("stack", "--json", *args, fx.pid)
+                check(proc.returncode in (0, 1), "exit %d: %s" % (proc.returncode, proc.stderr))
+                doc = json.loads(proc.stdout)
+                check(len(doc["threads"]) >= 3, len(doc["threads"]))
+                for t in doc["threads"]:
+                    if t["error"] and t["frames"] == []:
+                        check(t["error"] == "exited during capture" or "zombie" in t["error"],
+                              t["error"])
+        check(fx.proc.poll() is None, "the target died")
