@@ -397,8 +397,9 @@ static int capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t,
 	err = wait_stop(t->tid, &inject, &group);
 	if (err == -ETIMEDOUT) {
 		pending_add(pending, t->tid);
-		set_error(t, cleak__strdupf("did not stop within %d ms (state %c, "
-			"uninterruptible?); left alone", STOP_TIMEOUT_US / 1000, t->state));
+		set_error(t, cleak__strdupf("did not stop within %d ms (%s); left alone",
+			STOP_TIMEOUT_US / 1000, t->state == 'D' ? "in uninterruptible sleep"
+							       : "the machine may be overloaded"));
 		goto out_unblock;
 	}
 	if (err)

@@ -48,6 +48,8 @@ def test_threads_born_and_dying_during_capture():
                 check(len(doc["threads"]) >= 3, len(doc["threads"]))
                 for t in doc["threads"]:
                     if t["error"] and t["frames"] == []:
-                        check(t["error"] == "exited during capture" or "zombie" in t["error"],
-                              t["error"])
+                        # Recorded on the thread, never fatal; on an overloaded
+                        # machine a thread may also take too long to stop.
+                        check(t["error"] == "exited during capture" or "zombie" in t["error"]
+                              or t["error"].startswith("did not stop within"), t["error"])
         check(fx.proc.poll() is None, "the target died")
