@@ -144,7 +144,9 @@ static void print_frames(const struct cleak_thread *t, FILE *f)
 				fprintf(f, ":%d", fr->line);
 		}
 		/* The module belongs to the physical frame, not its inlines. */
-		if (fr->module && !fr->inlined)
+		if (fr->module && fr->module[0] == '[' && !fr->inlined)
+			fprintf(f, " %s", fr->module);	/* [vdso] */
+		else if (fr->module && !fr->inlined)
 			fprintf(f, " [%s]", base_name(fr->module));
 		else if (!fr->module)
 			fputs(" [?]", f);

@@ -218,11 +218,35 @@ static struct pc_entry *lookup(struct sym *s, uint64_t key)
 	return &s->table[i];
 }
 
+/* The [vdso] has no file: hand libdw the copy taken at capture. */
+static int find_vdso_elf(Dwfl_Module *mod, void **userdata, const char *modname,
+			 Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+	const struct cleak_snapshot *snap = *userdata;
+
+	(void)mod;
+	(void)base;
+	*file_name = NULL;
+	*elfp = NULL;
+	if (snap && strcmp(modname, "[vdso]") == 0 && snap->vdso)
+		*elfp = elf_memory((char *)snap->vdso, snap->vdso_len);
+	return -1;	/* no file descriptor */
+}
+
+static void report_vdso(struct sym *s, const struct cleak__module *mod)
+{
+	Dwfl_Module *m = dwfl_report_module(s->dwfl, "[vdso]", mod->lo, mod->hi);
+	void **userdata;
+
+	if (m && dwfl_module_info(m, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+		*userdata = s->snap;
+}
+
 static int report_modules(struct sym *s)
 {
 	static char *debuginfo_path;
 	static const Dwfl_Callbacks callbacks = {
-		.find_elf = dwfl_build_id_find_elf,
+		.find_elf = find_vdso_elf,
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = &debuginfo_path,
 	};
@@ -249,9 +273,12 @@ static int report_modules(struct sym *s)
 		struct cleak__module *mod = &s->mods->mods[i];
 		int fd;
 
-		if (!mod->usable || mod->fd < 0)
-			continue;	/* the vdso has no DWARF; its symbols come
-					 * from the ELF symtab below */
+		if (!mod->usable)
+			continue;
+		if (mod->fd < 0) {
+			report_vdso(s, mod);
+			continue;
+		}
 		fd = dup(mod->fd);
 		if (fd < 0)
 			continue;
