@@ -74,7 +74,18 @@ $(B)/fixtures/threads-static: tests/fixtures/threads.c
 $(B)/fixtures/threads-nopie: tests/fixtures/threads.c
 	@mkdir -p $(@D)
 	$(CC) $(FIXTURE_CFLAGS) -no-pie -fno-pie -o $@ $<
-FIXTURES += $(B)/fixtures/threads-static $(B)/fixtures/threads-nopie
+# Code without .eh_frame: CFI only in .debug_frame; and no CFI at all,
+# where only the frame-pointer chain is left.
+NO_EH := -fno-asynchronous-unwind-tables -fno-unwind-tables
+$(B)/fixtures/threads-debugframe: tests/fixtures/threads.c
+	@mkdir -p $(@D)
+	$(CC) $(FIXTURE_CFLAGS) $(NO_EH) -o $@ $<
+$(B)/fixtures/threads-fponly: tests/fixtures/threads.c
+	@mkdir -p $(@D)
+	$(CC) $(FIXTURE_CFLAGS) $(NO_EH) -fno-omit-frame-pointer -o $@ $<
+	objcopy --remove-section=.debug_frame $@
+FIXTURES += $(B)/fixtures/threads-static $(B)/fixtures/threads-nopie \
+	$(B)/fixtures/threads-debugframe $(B)/fixtures/threads-fponly
 $(B)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(@D)
 	$(CC) $(FIXTURE_CFLAGS) -o $@ $<

@@ -198,3 +198,131 @@ err:
 	free(entries);
 	return -EINVAL;
 }
+
+/* .debug_frame CIE ids are all ones (DWARF 4, 6.4.1); .eh_frame's are 0. */
+#define DEBUG_FRAME_CIE_ID 0xffffffffu
+
+struct cie_move {
+	size_t old_off, new_off;
+};
+
+static void put(uint8_t *out, size_t *pos, const void *src, size_t n)
+{
+	memcpy(out + *pos, src, n);
+	*pos += n;
+}
+
+static void put_u32(uint8_t *out, size_t *pos, uint32_t v)
+{
+	put(out, pos, &v, 4);
+}
+
+/*
+ * Rewrite .debug_frame into .eh_frame layout, which is all libunwind's
+ * remote search parses: CIE ids become 0, version 4 CIEs lose their
+ * address and segment size (becoming version 3), FDEs point back to their
+ * CIE relatively, and FDE addresses are moved by the load bias.  Only
+ * CIEs with no augmentation and 8-byte addresses are kept; the rest are
+ * dropped with their FDEs.
+ */
+int cleak__debug_frame_convert(const uint8_t *data, size_t len, uint64_t bias,
+			       uint64_t out_addr, uint8_t **out, size_t *out_len,
+			       struct cleak__eh_entry **index, size_t *nindex)
+{
+	struct cie_move *cies = NULL, *nc;
+	struct cleak__eh_entry *entries = NULL, *ne;
+	size_t ncies = 0, count = 0, cap = 0, pos = 0, off, i;
+	uint8_t *buf = malloc(len + 16);
+	int pass;
+
+	if (!buf)
+		return -ENOMEM;
+	/* Pass 0 moves the CIEs, pass 1 the FDEs, so every CIE precedes
+	 * the FDEs that point back at it, as .eh_frame requires. */
+	for (pass = 0; pass < 2; pass++) {
+		for (off = 0; off + 8 <= len;) {
+			struct cursor c = { data + off, data + len, off, false };
+			uint32_t length = (uint32_t)take(&c, 4), id;
+			size_t end = off + 4 + length, lenpos;
+
+			if (length == 0xffffffff || end > len)
+				goto err;
+			if (length == 0) {
+				off += 4;
+				continue;
+			}
+			id = (uint32_t)take(&c, 4);
+			if (id == DEBUG_FRAME_CIE_ID && pass == 0) {
+				uint8_t version = (uint8_t)take(&c, 1), v3 = 3;
+
+				if (c.p >= c.end || *c.p != '\0')
+					goto next;	/* augmented: not ours to rewrite */
+				take(&c, 1);
+				if (version == 4 && (take(&c, 1) != 8 || take(&c, 1) != 0))
+					goto next;	/* not 8-byte flat addresses */
+				if (c.bad || (size_t)(c.p - data) > end)
+					goto err;
+				nc = realloc(cies, (ncies + 1) * sizeof(*nc));
+				if (!nc)
+					goto err;
+				cies = nc;
+				cies[ncies].old_off = off;
+				cies[ncies++].new_off = pos;
+				lenpos = pos;
+				put_u32(buf, &pos, 0);
+				put_u32(buf, &pos, 0);
+				put(buf, &pos, version == 4 ? &v3 : &version, 1);
+				put(buf, &pos, "", 1);
+				put(buf, &pos, c.p, end - (size_t)(c.p - data));
+				length = (uint32_t)(pos - lenpos - 4);
+				memcpy(buf + lenpos, &length, 4);
+			} else if (id != DEBUG_FRAME_CIE_ID && pass == 1) {
+				uint64_t start, range;
+				uint32_t rel;
+
+				for (i = 0; i < ncies && cies[i].old_off != id; i++)
+					;
+				if (i == ncies)
+					goto next;	/* its CIE was dropped */
+				start = take(&c, 8);
+				range = take(&c, 8);
+				if (c.bad || (size_t)(c.p - data) > end)
+					goto err;
+				lenpos = pos;
+				put_u32(buf, &pos, 0);
+				rel = (uint32_t)(pos - cies[i].new_off);
+				put_u32(buf, &pos, rel);
+				start += bias;
+				put(buf, &pos, &start, 8);
+				put(buf, &pos, &range, 8);
+				put(buf, &pos, c.p, end - (size_t)(c.p - data));
+				length = (uint32_t)(pos - lenpos - 4);
+				memcpy(buf + lenpos, &length, 4);
+				if (count == cap) {
+					cap = cap ? cap * 2 : 256;
+					ne = realloc(entries, cap * sizeof(*ne));
+					if (!ne)
+						goto err;
+					entries = ne;
+				}
+				entries[count].start = start;
+				entries[count++].fde = out_addr + lenpos;
+			}
+next:
+			off = end;
+		}
+	}
+	put_u32(buf, &pos, 0);	/* terminator */
+	qsort(entries, count, sizeof(*entries), cmp_entry);
+	free(cies);
+	*out = buf;
+	*out_len = pos;
+	*index = entries;
+	*nindex = count;
+	return 0;
+err:
+	free(cies);
+	free(entries);
+	free(buf);
+	return -EINVAL;
+}

@@ -18,4 +18,13 @@ struct cleak__eh_entry {
 int cleak__eh_frame_index(const uint8_t *data, size_t len, uint64_t addr,
 			  struct cleak__eh_entry **out, size_t *n);
 
+/*
+ * Rewrite .debug_frame bytes as .eh_frame records placed at target address
+ * `out_addr` (at most len + 16 bytes), with addresses moved by `bias`, and
+ * index them like cleak__eh_frame_index().
+ */
+int cleak__debug_frame_convert(const uint8_t *data, size_t len, uint64_t bias,
+			       uint64_t out_addr, uint8_t **out, size_t *out_len,
+			       struct cleak__eh_entry **index, size_t *nindex);
+
 #endif

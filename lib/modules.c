@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <elfutils/libdwelf.h>
 #include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,13 @@ void cleak__modules_free(struct cleak__modules *mods)
 			close(mod->fd);
 		free(mod->open_path);
 		free(mod->error);
-		free(mod->synth);
+		free(mod->eh.entries);
+		free(mod->dbg.entries);
+		free(mod->dbg.frames);
+		if (mod->dbg_elf)
+			elf_end(mod->dbg_elf);
+		if (mod->dbg_image)
+			munmap((void *)mod->dbg_image, mod->dbg_image_len);
 	}
 	free(mods->mods);
 	free(mods->map_mod);
@@ -235,57 +242,211 @@ struct cleak__module *cleak__modules_at(struct cleak__modules *mods, uint64_t ad
 	return mod->usable ? mod : NULL;
 }
 
-bool cleak__modules_synth_table(struct cleak__modules *mods, struct cleak__module *mod)
+/* The section `name` of `elf`, as bytes of `image`. */
+static const uint8_t *find_section(Elf *elf, const uint8_t *image, size_t image_len,
+				   const char *name, GElf_Shdr *sh)
 {
-	struct cleak__eh_entry *entries;
 	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	size_t shstrndx, n, i;
-	const char *name;
+	size_t shstrndx;
+	const char *n;
 
-	if (mod->synth_tried)
-		return mod->synth != NULL;
-	mod->synth_tried = true;
-	if (elf_getshdrstrndx(mod->elf, &shstrndx))
-		return false;
-	while ((scn = elf_nextscn(mod->elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
 			continue;
-		name = elf_strptr(mod->elf, shstrndx, sh.sh_name);
-		if (name && strcmp(name, ".eh_frame") == 0)
-			break;
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && strcmp(n, name) == 0)
+			return sh->sh_offset + sh->sh_size <= image_len ? image + sh->sh_offset
+									 : NULL;
 	}
-	if (!scn || sh.sh_offset + sh.sh_size > mod->image_len)
-		return false;
-	mod->synth_segbase = sh.sh_addr + mod->bias;
-	if (cleak__eh_frame_index(mod->image + sh.sh_offset, sh.sh_size, mod->synth_segbase,
-				  &entries, &n))
-		return false;
-	mod->synth = malloc((n ? n : 1) * 2 * sizeof(*mod->synth));
-	if (mod->synth) {
-		for (i = 0; i < n; i++) {
-			mod->synth[2 * i] = (int32_t)(entries[i].start - mod->synth_segbase);
-			mod->synth[2 * i + 1] = (int32_t)(entries[i].fde - mod->synth_segbase);
-		}
-		mod->synth_count = n;
-	}
-	free(entries);
-	return mod->synth != NULL;
+	return NULL;
 }
 
+static bool fill_table(struct cleak__cfi_table *t, const struct cleak__eh_entry *e, size_t n)
+{
+	size_t i;
+
+	t->entries = malloc((n ? n : 1) * 2 * sizeof(*t->entries));
+	if (!t->entries)
+		return false;
+	for (i = 0; i < n; i++) {
+		t->entries[2 * i] = (int32_t)(e[i].start - t->segbase);
+		t->entries[2 * i + 1] = (int32_t)(e[i].fde - t->segbase);
+	}
+	t->count = n;
+	return true;
+}
+
+const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mods,
+						       struct cleak__module *mod)
+{
+	struct cleak__cfi_table *t = &mod->eh;
+	struct cleak__eh_entry *entries;
+	const uint8_t *data;
+	GElf_Shdr sh;
+	size_t n;
+
+	if (t->tried)
+		return t->entries ? t : NULL;
+	t->tried = true;
+	data = find_section(mod->elf, mod->image, mod->image_len, ".eh_frame", &sh);
+	if (!data)
+		return NULL;
+	t->segbase = sh.sh_addr + mod->bias;
+	t->table_addr = CLEAK__SYNTH_ADDR(2 * (size_t)(mod - mods->mods));
+	if (cleak__eh_frame_index(data, sh.sh_size, t->segbase, &entries, &n))
+		return NULL;
+	fill_table(t, entries, n);
+	free(entries);
+	return t->entries ? t : NULL;
+}
+
+/* The separate debug file by build-id (/usr/lib/debug/.build-id/xx/rest.debug),
+ * under the target's root first. */
+static void open_debug_file(struct cleak__modules *mods, struct cleak__module *mod)
+{
+	const uint8_t *id;
+	ssize_t len = dwelf_elf_gnu_build_id(mod->elf, (const void **)&id);
+	const char *roots[2] = { mods->root, "" };
+	char hex[128], *path;
+	struct stat st;
+	ssize_t i;
+	int r, fd;
+	void *p;
+
+	if (len <= 1 || len > 60)
+		return;
+	for (i = 1; i < len; i++)
+		snprintf(hex + 2 * (i - 1), 3, "%02x", id[i]);
+	for (r = 0; r < 2; r++) {
+		path = cleak__strdupf("%s/usr/lib/debug/.build-id/%02x/%s.debug", roots[r], id[0],
+				      hex);
+		fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+		free(path);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_size > 0) {
+			p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (p != MAP_FAILED) {
+				mod->dbg_image = p;
+				mod->dbg_image_len = (size_t)st.st_size;
+				mod->dbg_elf = elf_memory(p, (size_t)st.st_size);
+			}
+		}
+		close(fd);
+		return;
+	}
+}
+
+static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/*
+ * An address range of `size` bytes that nothing in the target occupies,
+ * within 1 GiB of `near` (the table holds 32-bit offsets), so that reads
+ * of it can never be mistaken for the target's memory.
+ */
+static uint64_t find_gap(const struct cleak__modules *mods, uint64_t near, uint64_t size)
+{
+	const struct cleak_snapshot *snap = mods->snap;
+	const uint64_t reach = 1ULL << 30, page = 4096;
+	uint64_t best = 0, best_dist = UINT64_MAX;
+	size_t i, j;
+
+	size = (size + 2 * page) & ~(page - 1);
+	for (i = 0; i <= snap->nmaps; i++) {
+		/* the gap that ends at maps[i] (or the address space's end) */
+		uint64_t lo = i ? snap->maps[i - 1].end + page : 0x10000;
+		uint64_t hi = i < snap->nmaps ? snap->maps[i].start : 0x7ffffffff000ULL;
+		uint64_t cand[2], dist;
+		int k;
+
+		if (hi <= lo || hi - lo < size)
+			continue;
+		cand[0] = lo;
+		cand[1] = hi - size;
+		for (k = 0; k < 2; k++) {
+			bool taken = false;
+
+			dist = cand[k] > near ? cand[k] - near : near - cand[k];
+			if (dist >= reach || dist >= best_dist)
+				continue;
+			for (j = 0; j < mods->nmods; j++)
+				taken |= mods->mods[j].dbg.frames &&
+					 overlaps(cand[k], size, mods->mods[j].dbg.frames_addr,
+						  mods->mods[j].dbg.frames_len);
+			if (!taken) {
+				best = cand[k] + page;
+				best_dist = dist;
+			}
+		}
+	}
+	return best;
+}
+
+const struct cleak__cfi_table *cleak__modules_debug_table(struct cleak__modules *mods,
+							  struct cleak__module *mod)
+{
+	struct cleak__cfi_table *t = &mod->dbg;
+	struct cleak__eh_entry *entries;
+	const uint8_t *data;
+	GElf_Shdr sh;
+	size_t n;
+
+	if (t->tried)
+		return t->entries ? t : NULL;
+	t->tried = true;
+	data = find_section(mod->elf, mod->image, mod->image_len, ".debug_frame", &sh);
+	if (!data) {
+		open_debug_file(mods, mod);
+		data = find_section(mod->dbg_elf, mod->dbg_image, mod->dbg_image_len,
+				    ".debug_frame", &sh);
+	}
+	if (!data)
+		return NULL;
+	t->segbase = mod->lo;
+	t->frames_addr = find_gap(mods, mod->lo, sh.sh_size + 16);
+	if (!t->frames_addr)
+		return NULL;
+	t->table_addr = CLEAK__SYNTH_ADDR(2 * (size_t)(mod - mods->mods) + 1);
+	if (cleak__debug_frame_convert(data, sh.sh_size, mod->bias, t->frames_addr, &t->frames,
+				       &t->frames_len, &entries, &n))
+		return NULL;
+	fill_table(t, entries, n);
+	free(entries);
+	return t->entries ? t : NULL;
+}
+
+/* Reads of the search tables and of rewritten .debug_frame records. */
 static bool read_synth(struct cleak__modules *mods, uint64_t addr, void *buf, size_t len)
 {
-	uint64_t index = (addr - CLEAK__SYNTH_BASE) >> 32;
-	uint64_t off = addr & 0xffffffffu;
-	struct cleak__module *mod;
+	const struct cleak__cfi_table *t;
+	uint64_t index, off;
+	size_t i;
 
-	if (index >= mods->nmods)
-		return false;
-	mod = &mods->mods[index];
-	if (!mod->synth || off + len > mod->synth_count * 2 * sizeof(*mod->synth))
-		return false;
-	memcpy(buf, (const uint8_t *)mod->synth + off, len);
-	return true;
+	if (addr >= CLEAK__SYNTH_BASE) {
+		index = (addr - CLEAK__SYNTH_BASE) >> 32;
+		off = addr & 0xffffffffu;
+		if (index / 2 >= mods->nmods)
+			return false;
+		t = index % 2 ? &mods->mods[index / 2].dbg : &mods->mods[index / 2].eh;
+		if (!t->entries || off + len > t->count * 2 * sizeof(*t->entries))
+			return false;
+		memcpy(buf, (const uint8_t *)t->entries + off, len);
+		return true;
+	}
+	for (i = 0; i < mods->nmods; i++) {
+		t = &mods->mods[i].dbg;
+		if (t->frames && addr >= t->frames_addr &&
+		    addr + len <= t->frames_addr + t->frames_len) {
+			memcpy(buf, t->frames + (addr - t->frames_addr), len);
+			return true;
+		}
+	}
+	return false;
 }
 
 bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
@@ -296,9 +457,9 @@ bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
 	struct cleak__module *mod;
 	uint64_t off;
 
-	if (addr >= CLEAK__SYNTH_BASE)
-		return read_synth(mods, addr, buf, len);
 	m = cleak__find_mapping(snap->maps, snap->nmaps, addr);
+	if (!m)
+		return read_synth(mods, addr, buf, len);
 	if (!m || addr + len > m->end)
 		return false;
 	mod = cleak__modules_at(mods, addr);

@@ -10,6 +10,18 @@
 
 #include <libelf.h>
 
+/* A search table in .eh_frame_hdr's format that libunwind can read. */
+struct cleak__cfi_table {
+	bool tried;
+	int32_t *entries;	/* (start, FDE) pairs relative to segbase */
+	size_t count;
+	uint64_t segbase;
+	uint64_t table_addr;	/* where libunwind reads the entries */
+	uint8_t *frames;	/* .debug_frame rewritten as .eh_frame */
+	size_t frames_len;
+	uint64_t frames_addr;	/* where it is served: a gap in the target */
+};
+
 struct cleak__module {
 	const char *path;	/* as in /proc/<pid>/maps */
 	char *open_path;	/* the path we resolved it to (sysroot applied) */
@@ -25,15 +37,17 @@ struct cleak__module {
 	Elf *elf;
 	uint64_t bias;		/* load address minus link-time address */
 	uint64_t eh_hdr;	/* target address of .eh_frame_hdr, 0 if none */
-	/* Without .eh_frame_hdr: the same search table built from .eh_frame
-	 * (int32 pairs relative to synth_segbase), see ehframe.c. */
-	bool synth_tried;
-	int32_t *synth;
-	size_t synth_count;
-	uint64_t synth_segbase;
+	/* Search tables cleak builds where the file has none: from .eh_frame
+	 * when there is no .eh_frame_hdr, and from .debug_frame (here or in
+	 * the separate debug file) for code that has only that. */
+	struct cleak__cfi_table eh, dbg;
+	/* The separate debug file, when .debug_frame came from it. */
+	const uint8_t *dbg_image;
+	size_t dbg_image_len;
+	Elf *dbg_elf;
 };
 
-/* Synthetic tables are served at addresses no user mapping can have. */
+/* Search tables are served at addresses no user mapping can have. */
 #define CLEAK__SYNTH_BASE 0xffff000000000000ULL
 #define CLEAK__SYNTH_ADDR(index) (CLEAK__SYNTH_BASE + ((uint64_t)(index) << 32))
 
@@ -57,8 +71,12 @@ const struct cleak__module *cleak__modules_peek(const struct cleak__modules *mod
 /* Copy target memory backed by a mapped file or the vdso copy. */
 bool cleak__modules_read(struct cleak__modules *mods, uint64_t addr, void *buf,
 			 size_t len);
-/* Build (once) the search table of a module that lacks .eh_frame_hdr. */
-bool cleak__modules_synth_table(struct cleak__modules *mods, struct cleak__module *mod);
+/* The search table built from .eh_frame (for a module without
+ * .eh_frame_hdr) or from .debug_frame; NULL if there is none. */
+const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mods,
+						       struct cleak__module *mod);
+const struct cleak__cfi_table *cleak__modules_debug_table(struct cleak__modules *mods,
+							  struct cleak__module *mod);
 /* Is `addr` inside an executable mapping? */
 bool cleak__modules_is_code(const struct cleak__modules *mods, uint64_t addr);
 

@@ -5,10 +5,11 @@
  * from the mapped files (modules.c), registers from the capture.
  *
  * Unwind info is found through each module's .eh_frame_hdr search table
- * (PT_GNU_EH_FRAME), the way perf's unwind-libunwind-local.c does, or,
- * for modules linked without one, through the same table built from
- * .eh_frame (ehframe.c).  Where a module has no CFI at all, libunwind's
- * x86-64 stepper falls back to the RBP frame chain on its own.
+ * (PT_GNU_EH_FRAME), the way perf's unwind-libunwind-local.c does; for
+ * modules linked without one, through the same table built from
+ * .eh_frame; for code built without unwind tables, from .debug_frame
+ * rewritten as .eh_frame (ehframe.c, modules.c).  Where there is no CFI
+ * at all, libunwind's x86-64 stepper falls back to the RBP frame chain.
  */
 #include "modules.h"
 
@@ -32,7 +33,12 @@ extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip
 struct unwind_ctx {
 	struct cleak__modules *mods;
 	const struct cleak_thread *thread;
+	/* The registers the cursor starts from: the thread's, or those a
+	 * frame-pointer step recovered (see fp_step). */
+	uint64_t regs[CLEAK_REG_COUNT];
+	uint32_t regs_known;
 	bool missing_reg;	/* libunwind asked for a register we lack */
+	uint64_t noinfo_ip;	/* the last address with no unwind info */
 };
 
 /* libunwind reads the search table in units of its 8-byte table entries. */
@@ -69,41 +75,69 @@ static bool read_enc4(struct cleak__modules *mods, uint64_t addr, uint8_t enc,
 	}
 }
 
-static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
-			  int need_unwind_info, void *arg)
+static int search_table(const struct cleak__module *mod, const struct cleak__cfi_table *t,
+			unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			int need_unwind_info, void *arg)
 {
-	struct unwind_ctx *ctx = arg;
-	struct cleak__module *mod = cleak__modules_at(ctx->mods, ip);
+	unw_dyn_info_t di;
+
+	memset(&di, 0, sizeof(di));
+	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
+	di.start_ip = mod->lo;
+	di.end_ip = mod->hi;
+	di.u.rti.segbase = t->segbase;
+	di.u.rti.table_data = t->table_addr;
+	di.u.rti.table_len = t->count * sizeof(struct eh_table_entry) / sizeof(unw_word_t);
+	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+/* The module's own .eh_frame_hdr (PT_GNU_EH_FRAME), read from its file. */
+static int search_eh_frame_hdr(struct cleak__modules *mods, const struct cleak__module *mod,
+			       unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			       int need_unwind_info, void *arg)
+{
 	uint8_t hdr[4];
 	uint64_t eh_frame, fde_count;
 	unw_dyn_info_t di;
 
-	if (!mod)
+	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
+	if (!cleak__modules_read(mods, mod->eh_hdr, hdr, sizeof(hdr)) || hdr[0] != 1 ||
+	    hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return -UNW_ENOINFO;
+	if (!read_enc4(mods, mod->eh_hdr + 4, hdr[1], &eh_frame) ||
+	    !read_enc4(mods, mod->eh_hdr + 8, hdr[2], &fde_count))
 		return -UNW_ENOINFO;
 	memset(&di, 0, sizeof(di));
 	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
 	di.start_ip = mod->lo;
 	di.end_ip = mod->hi;
-	if (!mod->eh_hdr) {
-		if (!cleak__modules_synth_table(ctx->mods, mod))
-			return -UNW_ENOINFO;
-		di.u.rti.segbase = mod->synth_segbase;
-		di.u.rti.table_data = CLEAK__SYNTH_ADDR(mod - ctx->mods->mods);
-		di.u.rti.table_len = mod->synth_count * sizeof(struct eh_table_entry) /
-				     sizeof(unw_word_t);
-		return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
-	}
-	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
-	if (!cleak__modules_read(ctx->mods, mod->eh_hdr, hdr, sizeof(hdr)) || hdr[0] != 1 ||
-	    hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
-		return -UNW_ENOINFO;
-	if (!read_enc4(ctx->mods, mod->eh_hdr + 4, hdr[1], &eh_frame) ||
-	    !read_enc4(ctx->mods, mod->eh_hdr + 8, hdr[2], &fde_count))
-		return -UNW_ENOINFO;
 	di.u.rti.segbase = mod->eh_hdr;
 	di.u.rti.table_data = mod->eh_hdr + 12;
 	di.u.rti.table_len = fde_count * sizeof(struct eh_table_entry) / sizeof(unw_word_t);
 	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, void *arg)
+{
+	struct unwind_ctx *ctx = arg;
+	struct cleak__module *mod = cleak__modules_at(ctx->mods, ip);
+	const struct cleak__cfi_table *t;
+	int ret = -UNW_ENOINFO;
+
+	ctx->noinfo_ip = ip;	/* until found below */
+	if (!mod)
+		return -UNW_ENOINFO;
+	if (mod->eh_hdr)
+		ret = search_eh_frame_hdr(ctx->mods, mod, as, ip, pi, need_unwind_info, arg);
+	else if ((t = cleak__modules_eh_table(ctx->mods, mod)))
+		ret = search_table(mod, t, as, ip, pi, need_unwind_info, arg);
+	/* Code built without unwind tables may still have .debug_frame. */
+	if (ret == -UNW_ENOINFO && (t = cleak__modules_debug_table(ctx->mods, mod)))
+		ret = search_table(mod, t, as, ip, pi, need_unwind_info, arg);
+	if (ret != -UNW_ENOINFO)
+		ctx->noinfo_ip = 0;
+	return ret;
 }
 
 /* libunwind frees what dwarf_search_unwind_table allocated itself. */
@@ -144,7 +178,6 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp,
 		      int write, void *arg)
 {
 	struct unwind_ctx *ctx = arg;
-	const struct cleak_thread *t = ctx->thread;
 
 	(void)as;
 	if (write)
@@ -152,11 +185,11 @@ static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *valp,
 	/* libunwind's x86-64 numbering is DWARF's, as is enum cleak_reg. */
 	if (reg < 0 || reg >= CLEAK_REG_COUNT)
 		return -UNW_EBADREG;
-	if (!(t->regs_known & (1u << reg))) {
+	if (!(ctx->regs_known & (1u << reg))) {
 		ctx->missing_reg = true;
 		return -UNW_EBADREG;
 	}
-	*valp = t->regs[reg];
+	*valp = ctx->regs[reg];
 	return 0;
 }
 
@@ -229,11 +262,48 @@ static char *missing_reg_message(const struct cleak_snapshot *snap,
 			      why);
 }
 
+static bool read_stack_word(const struct unwind_ctx *ctx, uint64_t addr, uint64_t *v)
+{
+	const struct cleak_thread *t = ctx->thread;
+
+	if (addr < t->stack_start || addr - t->stack_start + 8 > t->stack_len)
+		return false;
+	memcpy(v, t->stack + (addr - t->stack_start), 8);
+	return true;
+}
+
+/*
+ * One step along the frame-pointer chain for a frame without unwind
+ * info: the caller's RIP is at [RBP + 8], its RBP at [RBP], its RSP is
+ * RBP + 16.  libunwind 1.6 does this step itself but takes the caller's
+ * RSP as the frame's CFA + 16, which is only right for a frame with no
+ * locals; the next frame's CFI then starts from a wrong RSP.  So step here
+ * and restart the cursor from the recovered registers.  Callee-saved
+ * registers are unknown past such a frame, as they are in libunwind.
+ */
+static bool fp_step(unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx *ctx,
+		    uint64_t sp, uint64_t rbp)
+{
+	uint64_t ip, caller_rbp;
+
+	/* The frame's RBP must point into its own stack, above its SP. */
+	if (rbp < sp || rbp - sp > (1u << 20) || rbp % 8 ||
+	    !read_stack_word(ctx, rbp + 8, &ip) || !read_stack_word(ctx, rbp, &caller_rbp))
+		return false;
+	memset(ctx->regs, 0, sizeof(ctx->regs));
+	ctx->regs[CLEAK_REG_RIP] = ip;
+	ctx->regs[CLEAK_REG_RSP] = rbp + 16;
+	ctx->regs[CLEAK_REG_RBP] = caller_rbp;
+	ctx->regs_known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RBP;
+	return ip != 0 && unw_init_remote(cursor, as, ctx) == 0;
+}
+
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			  struct cleak_thread *t, unsigned max_frames)
 {
 	struct unwind_ctx ctx = { .mods = mods, .thread = t };
-	unw_word_t ip, sp, prev_sp = 0;
+	unw_word_t ip, sp, rbp, prev_sp = 0;
+	bool have_rbp;
 	unw_cursor_t cursor;
 	int ret;
 
@@ -245,6 +315,8 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	t->pcs = calloc(max_frames, sizeof(*t->pcs));
 	if (!t->pcs)
 		return;
+	memcpy(ctx.regs, t->regs, sizeof(ctx.regs));
+	ctx.regs_known = t->regs_known;
 	ret = unw_init_remote(&cursor, as, &ctx);
 	if (ret < 0) {
 		t->pcs[t->npcs++] = t->regs[CLEAK_REG_RIP];
@@ -281,7 +353,18 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			t->unwind_truncated = true;
 			break;
 		}
+		have_rbp = unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp) == 0;
+		ctx.missing_reg = false;
+		ctx.noinfo_ip = 0;
 		ret = unw_step(&cursor);
+		/* libunwind looks a return address up at ip - 1. */
+		if (ctx.noinfo_ip && (ctx.noinfo_ip == ip || ctx.noinfo_ip == ip - 1) &&
+		    have_rbp) {
+			/* No CFI for this frame: take the frame-pointer step. */
+			if (fp_step(as, &cursor, &ctx, sp, rbp))
+				continue;
+			break;	/* the chain ends here */
+		}
 		if (ret == 0)
 			break;
 		if (ret < 0) {

@@ -25,10 +25,19 @@ def expect_line(thread, function, mark):
           % (function, f["line"], M[mark], mark))
 
 
-def check_threads_fixture(fixture_name):
+def check_threads_fixture(fixture_name, partial=()):
+    """The threads fixture, fully unwound except the threads named in partial."""
     with Fixture(fixture_name) as fx:
         doc, proc = cleak_json(fx.pid)
-        check(proc.returncode == 0, "exit %d, stderr %r" % (proc.returncode, proc.stderr))
+        check(proc.returncode == (1 if partial else 0),
+              "exit %d, stderr %r" % (proc.returncode, proc.stderr))
+        for t in doc["threads"]:
+            if t["name"] in partial:
+                check(t["truncated"] and t["error"], "%s should be partial" % t["name"])
+            else:
+                check(t["error"] is None and not t["truncated"], "%s: %s" % (t["name"], t["error"]))
+                check(t["frames"][-1]["function"] in ("__clone3", "_start"),
+                      "%s must unwind to its first frame: %s" % (t["name"], functions(t)[-3:]))
         check(doc["pid"] == fx.pid, "pid")
         tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % fx.pid))
         check(sorted(t["tid"] for t in doc["threads"]) == tids,
@@ -71,6 +80,17 @@ def test_threads_static():
 
 def test_threads_non_pie():
     check_threads_fixture("threads-nopie")
+
+
+def test_threads_debug_frame_only():
+    """Built without .eh_frame records: CFI only in .debug_frame."""
+    check_threads_fixture("threads-debugframe")
+
+
+def test_threads_frame_pointers_only():
+    """No CFI at all: the frame-pointer chain, then libc's CFI again.  The
+    epoll waiter needs RBP and a stop would interrupt it: partial."""
+    check_threads_fixture("threads-fponly", partial=("epoll-eintr",))
 
 
 def test_text_groups_identical_threads():
