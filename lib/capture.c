@@ -180,16 +180,25 @@ static void set_error(struct cleak_thread *t, char *msg)
 	t->error = msg;
 }
 
-/* stat, comm and wchan: what a thread looks like before anything stops it. */
-static int read_thread_proc(pid_t pid, struct cleak_thread *t)
+/* /proc/<pid>/task/<tid>, or -1 if the thread is gone. */
+static int open_task_dir(pid_t pid, pid_t tid)
 {
-	char path[96], buf[1024];
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* stat (with the name) and wchan: what a thread looks like before
+ * anything stops it. */
+static int read_thread_proc(int taskfd, struct cleak_thread *t)
+{
+	char buf[1024];
 	struct cleak__stat st;
 	char *open_paren, *close_paren;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, t->tid);
-	n = cleak__read_small(path, buf, sizeof(buf));
+	n = cleak__read_small_at(taskfd, "stat", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	if (cleak__parse_stat(buf, &st))
@@ -209,20 +218,18 @@ static int read_thread_proc(pid_t pid, struct cleak_thread *t)
 	t->utime = st.utime;
 	t->stime = st.stime;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", pid, t->tid);
-	n = cleak__read_small(path, buf, sizeof(t->wchan));
+	n = cleak__read_small_at(taskfd, "wchan", buf, sizeof(t->wchan));
 	if (n > 0 && strcmp(buf, "0") != 0)
 		memcpy(t->wchan, buf, (size_t)n + 1);
 	return 0;
 }
 
-static int read_syscall_line(pid_t pid, pid_t tid, struct cleak__syscall *sc)
+static int read_syscall_line(int taskfd, struct cleak__syscall *sc)
 {
-	char path[96], buf[256];
+	char buf[256];
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
-	n = cleak__read_small(path, buf, sizeof(buf));
+	n = cleak__read_small_at(taskfd, "syscall", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	return cleak__parse_syscall(buf, sc);
@@ -429,13 +436,13 @@ out_unblock:
  * A thread blocked in a syscall: copy its stack from the SP the kernel
  * reports, then check the syscall line did not change meanwhile.
  */
-static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
+static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t, int taskfd,
 			    const struct cleak__syscall *before, size_t limit)
 {
 	struct cleak__syscall after;
 
 	copy_stack(snap, t, before->sp, limit);
-	if (read_syscall_line(snap->pid, t->tid, &after) < 0)
+	if (read_syscall_line(taskfd, &after) < 0)
 		return false;
 	if (after.nr != before->nr || after.sp != before->sp ||
 	    after.pc != before->pc ||
@@ -468,38 +475,41 @@ static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 			   struct pending_detach *pending)
 {
 	struct cleak__syscall sc;
-	int attempt, err;
+	int attempt, err, taskfd = open_task_dir(snap->pid, t->tid);
 
-	if (read_thread_proc(snap->pid, t) < 0) {
+	if (taskfd < 0 || read_thread_proc(taskfd, t) < 0) {
 		mark_vanished(snap, t);
-		return;
+		goto out;
 	}
 	if (state_has_no_stack(t->state)) {
 		set_error(t, strdup("zombie: the thread has exited and has no stack"));
-		return;
+		goto out;
 	}
 	for (attempt = 0; attempt < 3; attempt++) {
-		if (read_syscall_line(snap->pid, t->tid, &sc) < 0) {
+		if (read_syscall_line(taskfd, &sc) < 0) {
 			mark_vanished(snap, t);
-			return;
+			goto out;
 		}
 		note_syscall(t, &sc);
 		if (sc.nr < 0 || t->state == 'T' || t->state == 't')
 			break;
-		if (capture_blocked(snap, t, &sc, limit))
-			return;
+		if (capture_blocked(snap, t, taskfd, &sc, limit))
+			goto out;
 	}
 	if (sc.nr >= 0 && !allow_stop_blocked &&
 	    cleak__syscall_eintr_on_stop(snap->pid, sc.nr, sc.args)) {
 		set_error(t, strdup("kept moving in and out of a call that a stop "
 				    "would interrupt with EINTR; not stopped"));
-		return;
+		goto out;
 	}
 	err = capture_stopped(snap, t, limit, pending);
 	if (err == -ESRCH)
 		mark_vanished(snap, t);
 	else if (err && !t->error)
 		set_error(t, cleak__strdupf("capture failed: %s", strerror(-err)));
+out:
+	if (taskfd >= 0)
+		close(taskfd);
 }
 
 static int add_thread(struct cleak_snapshot *snap, size_t *cap, pid_t tid)
@@ -615,14 +625,19 @@ static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
 			struct cleak_thread *t = &snap->threads[i];
 			struct cleak__syscall sc;
 
+			int taskfd = open_task_dir(snap->pid, t->tid);
+
 			seized[i] = false;
 			injects[i] = 0;
-			if (read_thread_proc(snap->pid, t) < 0) {
+			if (taskfd < 0 || read_thread_proc(taskfd, t) < 0) {
+				if (taskfd >= 0)
+					close(taskfd);
 				mark_vanished(snap, t);
 				continue;
 			}
-			if (read_syscall_line(snap->pid, t->tid, &sc) == 0)
+			if (read_syscall_line(taskfd, &sc) == 0)
 				note_syscall(t, &sc);
+			close(taskfd);
 			if (state_has_no_stack(t->state))
 				continue;
 			if (seize(t->tid, t) == 0) {
@@ -851,14 +866,16 @@ static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread
 				size_t limit, struct pending_detach *pending)
 {
 	struct cleak__syscall sc;
-	int err;
+	int err, taskfd = open_task_dir(snap->pid, t->tid);
 
 	set_error(t, NULL);	/* what the first pass said no longer holds */
-	if (read_thread_proc(snap->pid, t) < 0 ||
-	    read_syscall_line(snap->pid, t->tid, &sc) < 0) {
+	if (taskfd < 0 || read_thread_proc(taskfd, t) < 0 || read_syscall_line(taskfd, &sc) < 0) {
+		if (taskfd >= 0)
+			close(taskfd);
 		mark_vanished(snap, t);
 		return;
 	}
+	close(taskfd);
 	note_syscall(t, &sc);
 	err = capture_stopped(snap, t, limit, pending);
 	if (err == -ESRCH)

@@ -19,6 +19,9 @@ uint64_t cleak__now_us(void);
 
 /* proc.c: /proc parsing.  Readers return bytes read or -errno. */
 ssize_t cleak__read_small(const char *path, char *buf, size_t size);
+/* The same relative to a directory: a thread's /proc/<pid>/task/<tid>,
+ * opened once, spares the path walk for each of its files. */
+ssize_t cleak__read_small_at(int dirfd, const char *path, char *buf, size_t size);
 ssize_t cleak__read_all(const char *path, char **out);
 
 struct cleak__stat {

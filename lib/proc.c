@@ -15,8 +15,13 @@
 
 ssize_t cleak__read_small(const char *path, char *buf, size_t size)
 {
+	return cleak__read_small_at(AT_FDCWD, path, buf, size);
+}
+
+ssize_t cleak__read_small_at(int dirfd, const char *path, char *buf, size_t size)
+{
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
