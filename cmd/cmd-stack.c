@@ -16,7 +16,7 @@ enum {
 static const struct cli_option stack_options[] = {
 	[OPT_ALL] = { "all", 'a', NULL, "print every thread on its own instead of grouping" },
 	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-stack(1))" },
-	[OPT_PRETTY] = { "pretty", 0, NULL, "indent the JSON output" },
+	[OPT_PRETTY] = { "pretty", 0, NULL, "print indented JSON (implies --json)" },
 	[OPT_FREEZE] = { "freeze", 'F', NULL,
 			 "stop all threads together for one consistent instant" },
 	[OPT_MAX_FRAMES] = { "max-frames", 'n', "N", "show at most N frames per thread (default 256)" },
@@ -57,7 +57,7 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 			return EXIT_USAGE;
 		case OPT_ALL: a->render.all = true; break;
 		case OPT_JSON: a->render.json = true; break;
-		case OPT_PRETTY: a->render.pretty = true; break;
+		case OPT_PRETTY: a->render.pretty = a->render.json = true; break;
 		case OPT_FREEZE: a->capture.freeze = true; break;
 		case OPT_MAX_FRAMES:
 			if (!cli_parse_uint(arg, &a->unwind.max_frames) || !a->unwind.max_frames)
@@ -99,10 +99,11 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 	return 0;
 }
 
-/* Keep only the threads named with --tid; complain about the rest. */
-static int filter_tids(struct cleak_snapshot *snap, const pid_t *tids, size_t ntids)
+/* Say which of the threads named with --tid the process does not have. */
+static int report_missing_tids(const struct cleak_snapshot *snap, const pid_t *tids,
+			       size_t ntids)
 {
-	size_t i, j, kept = 0;
+	size_t i, j;
 	int rc = 0;
 
 	for (j = 0; j < ntids; j++) {
@@ -113,30 +114,6 @@ static int filter_tids(struct cleak_snapshot *snap, const pid_t *tids, size_t nt
 			cli_error("pid %d has no thread %d (its threads are listed in "
 				  "/proc/%d/task)", snap->pid, tids[j], snap->pid);
 			rc = EXIT_PARTIAL;
-		}
-	}
-	for (i = 0; i < snap->nthreads; i++) {
-		bool keep = false;
-
-		for (j = 0; j < ntids; j++)
-			keep |= snap->threads[i].tid == tids[j];
-		if (keep) {
-			struct cleak_thread tmp = snap->threads[kept];
-
-			snap->threads[kept++] = snap->threads[i];
-			snap->threads[i] = tmp;
-		}
-	}
-	/* The dropped threads stay allocated past nthreads until freed. */
-	{
-		size_t total = snap->nthreads;
-
-		snap->nthreads = kept;
-		for (i = kept; i < total; i++) {
-			free(snap->threads[i].stack);
-			free(snap->threads[i].pcs);
-			free(snap->threads[i].frames);
-			free(snap->threads[i].error);
 		}
 	}
 	return rc;
@@ -170,6 +147,9 @@ static int run_stack(int argc, char **argv)
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		goto out;
+	/* Only the threads asked for are touched at all. */
+	a.capture.tids = a.tids;
+	a.capture.ntids = a.ntids;
 	err = cleak_snapshot_capture(a.pid, &a.capture, &snap);
 	if (err) {
 		cli_error("%s", cleak_errmsg());
@@ -189,7 +169,11 @@ static int run_stack(int argc, char **argv)
 		goto out;
 	}
 	if (a.ntids)
-		rc = filter_tids(snap, a.tids, a.ntids);
+		rc = report_missing_tids(snap, a.tids, a.ntids);
+	if (snap->nthreads == 0) {
+		rc = EXIT_NOTHING;
+		goto out;
+	}
 	if (a.render.json) {
 		if (cleak_snapshot_write_json(snap, stdout, a.render.pretty)) {
 			cli_error("%s", cleak_errmsg());

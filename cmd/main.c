@@ -130,7 +130,7 @@ bool cli_parse_pid(const struct cli_command *cmd, const char *s, pid_t *out)
 	v = strtol(s, &end, 10);
 	if (!*s || *end || errno || v <= 0 || v > INT_MAX) {
 		cli_usage_error(cmd, "'%s' is not a process id (a positive number, as "
-				"`cleak ps` or `pgrep NAME` prints)", s);
+				"`pgrep NAME` or `ps -e` prints)", s);
 		return false;
 	}
 	*out = (pid_t)v;
@@ -180,8 +180,10 @@ static void print_main_help(FILE *f)
 		"Inspect the threads of a running process from outside: fast, gentle\n"
 		"stack dumps with symbols, inlined frames and source lines.\n\n"
 		"Commands:\n", progname);
+	/* Each command's summary, up to its first line break. */
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		fprintf(f, "  %-10s %.*s\n", commands[i]->name,
+			(int)strcspn(commands[i]->summary, "\n"), commands[i]->summary);
 	fprintf(f, "\nOptions:\n"
 		"  -h, --help     show this help (or `%s <command> --help`)\n"
 		"  -V, --version  show the version\n"

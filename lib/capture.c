@@ -496,7 +496,9 @@ static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 		if (capture_blocked(snap, t, taskfd, &sc, limit))
 			goto out;
 	}
-	if (sc.nr >= 0 && !allow_stop_blocked &&
+	/* A job-control stop already interrupted its call: stopping it
+	 * again costs the program nothing. */
+	if (sc.nr >= 0 && !allow_stop_blocked && t->state != 'T' &&
 	    cleak__syscall_eintr_on_stop(snap->pid, sc.nr, sc.args)) {
 		set_error(t, strdup("kept moving in and out of a call that a stop "
 				    "would interrupt with EINTR; not stopped"));
@@ -544,7 +546,20 @@ static bool have_tid(const struct cleak_snapshot *snap, pid_t tid)
  * Add threads that /proc lists now and the snapshot lacks.  Returns how
  * many were added, or -errno.
  */
-static int add_new_threads(struct cleak_snapshot *snap, size_t *cap)
+static bool wanted(const struct cleak_capture_opts *opts, pid_t tid)
+{
+	size_t i;
+
+	if (!opts || !opts->ntids)
+		return true;
+	for (i = 0; i < opts->ntids; i++)
+		if (opts->tids[i] == tid)
+			return true;
+	return false;
+}
+
+static int add_new_threads(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
+			   size_t *cap)
 {
 	pid_t *tids;
 	size_t n, i;
@@ -554,7 +569,7 @@ static int add_new_threads(struct cleak_snapshot *snap, size_t *cap)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (snap->nthreads && have_tid(snap, tids[i]))
+		if (!wanted(opts, tids[i]) || (snap->nthreads && have_tid(snap, tids[i])))
 			continue;
 		err = add_thread(snap, cap, tids[i]);
 		if (err)
@@ -565,7 +580,8 @@ static int add_new_threads(struct cleak_snapshot *snap, size_t *cap)
 	return err ? err : added;
 }
 
-static int capture_one_by_one(struct cleak_snapshot *snap, size_t limit)
+static int capture_one_by_one(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
+			      size_t limit)
 {
 	struct pending_detach pending = { 0 };
 	size_t cap = 0, done = 0;
@@ -573,7 +589,7 @@ static int capture_one_by_one(struct cleak_snapshot *snap, size_t limit)
 
 	/* Threads born during the pass are picked up by the next one. */
 	for (rounds = 0; rounds < 8; rounds++) {
-		added = add_new_threads(snap, &cap);
+		added = add_new_threads(snap, opts, &cap);
 		if (added < 0)
 			return added;
 		if (added == 0)
@@ -586,7 +602,8 @@ static int capture_one_by_one(struct cleak_snapshot *snap, size_t limit)
 	return 0;
 }
 
-static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
+static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
+			  size_t limit)
 {
 	struct pending_detach pending = { 0 };
 	struct user_regs_struct regs;
@@ -598,23 +615,29 @@ static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
 	bool group;
 	sigset_t old;
 
-	/* Read every thread's /proc lines before anything is stopped: a
-	 * stopped thread always looks idle. */
+	/*
+	 * Each round reads the /proc lines of the threads it finds before
+	 * stopping any of them (a stopped thread always looks idle), then
+	 * stops them; rounds repeat until a scan finds no new thread, which
+	 * also catches threads created meanwhile by threads not yet stopped.
+	 */
 	block_terminal_signals(&old);
-	t0 = cleak__now_us();
+	t0 = 0;
 	for (rounds = 0; rounds < 64; rounds++) {
-		added = add_new_threads(snap, &cap);
+		bool *ns;
+		int *ni;
+
+		added = add_new_threads(snap, opts, &cap);
 		if (added < 0) {
 			err = added;
 			goto out_detach;
 		}
 		if (added == 0)
 			break;
-		bool *ns = realloc(seized, snap->nthreads * sizeof(*ns));
-		int *ni = realloc(injects, snap->nthreads * sizeof(*ni));
-
+		ns = realloc(seized, snap->nthreads * sizeof(*ns));
 		if (ns)
 			seized = ns;
+		ni = ns ? realloc(injects, snap->nthreads * sizeof(*ni)) : NULL;
 		if (ni)
 			injects = ni;
 		if (!ns || !ni) {
@@ -624,7 +647,6 @@ static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
 		for (i = seized_upto; i < snap->nthreads; i++) {
 			struct cleak_thread *t = &snap->threads[i];
 			struct cleak__syscall sc;
-
 			int taskfd = open_task_dir(snap->pid, t->tid);
 
 			seized[i] = false;
@@ -638,7 +660,13 @@ static int capture_frozen(struct cleak_snapshot *snap, size_t limit)
 			if (read_syscall_line(taskfd, &sc) == 0)
 				note_syscall(t, &sc);
 			close(taskfd);
-			if (state_has_no_stack(t->state))
+		}
+		if (!t0)
+			t0 = cleak__now_us();	/* the first stop */
+		for (i = seized_upto; i < snap->nthreads; i++) {
+			struct cleak_thread *t = &snap->threads[i];
+
+			if (t->how != CLEAK_CAPTURE_NONE || t->error || state_has_no_stack(t->state))
 				continue;
 			if (seize(t->tid, t) == 0) {
 				if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
@@ -689,7 +717,7 @@ out_detach:
 		ptrace(PTRACE_DETACH, snap->threads[i].tid, 0, (void *)(long)injects[i]);
 		snap->capture.threads_stopped++;
 	}
-	snap->capture.pause_us = cleak__now_us() - t0;
+	snap->capture.pause_us = t0 ? cleak__now_us() - t0 : 0;
 	snap->capture.max_thread_pause_us = snap->capture.pause_us;
 	for (i = 0; i < seized_upto && seized; i++)
 		if (seized[i])
@@ -744,7 +772,7 @@ static int check_target(struct cleak_snapshot *snap)
 	n = cleak__read_small(path, buf, sizeof(buf));
 	if (n == -ENOENT || n == -ESRCH)
 		return cleak__fail(ESRCH, "no process with pid %d (it may have exited); "
-				   "`cleak ps` or `ps -e` lists running processes", snap->pid);
+				   "`ps -e` or `pgrep NAME` lists running processes", snap->pid);
 	if (n < 0)
 		return cleak__fail((int)-n, "cannot read %s: %s", path, strerror((int)-n));
 	if (cleak__parse_stat(buf, &st))
@@ -838,7 +866,9 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 		goto err_free;
 	}
 	copy_vdso(snap);
-	err = freeze ? capture_frozen(snap, limit) : capture_one_by_one(snap, limit);
+	if (opts && opts->sz < sizeof(*opts))
+		opts = NULL;	/* an older caller: no thread filter */
+	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
 		goto err_free;

@@ -34,6 +34,7 @@ int cleak__modules_new(const struct cleak_snapshot *snap, const char *sysroot,
 	/* /proc/<pid>/root sees the target's own mount namespace, so a
 	 * process in a container resolves to its own files. */
 	mods->root = sysroot ? strdup(sysroot) : cleak__strdupf("/proc/%d/root", snap->pid);
+	mods->user_root = sysroot != NULL;
 	mods->mods = calloc(snap->nmaps + 1, sizeof(*mods->mods));
 	mods->map_mod = malloc((snap->nmaps + 1) * sizeof(*mods->map_mod));
 	if (!mods->root || !mods->mods || !mods->map_mod) {
@@ -118,7 +119,9 @@ static int open_module_file(struct cleak__modules *mods, struct cleak__module *m
 	if (!mod->open_path)
 		return -ENOMEM;
 	fd = open(mod->open_path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == mod->inode)
+	/* Under /proc/<pid>/root the inode must match the mapping; a
+	 * --sysroot is the user's copy of the files, with inodes of its own. */
+	if (fd >= 0 && (mods->user_root || (fstat(fd, &st) == 0 && st.st_ino == mod->inode)))
 		return fd;
 	if (fd >= 0)
 		close(fd);

@@ -54,6 +54,7 @@ struct cleak__module {
 struct cleak__modules {
 	const struct cleak_snapshot *snap;
 	char *root;		/* prefix for module paths */
+	bool user_root;		/* root came from --sysroot */
 	struct cleak__module *mods;
 	size_t nmods;
 	int *map_mod;		/* per snap->maps entry: module index or -1 */

@@ -193,7 +193,8 @@ static size_t symbolize_pc(struct sym *s, uint64_t pc, bool is_return)
 			caller = push_frame(s, pc, module, f->module_offset);
 			if (!caller)
 				break;
-			call_site(s, cudie, last, caller);
+			if (s->opts->lines)
+				call_site(s, cudie, last, caller);
 			/* The physical function: its ELF symbol names it best. */
 			caller->function = tag == DW_TAG_subprogram && symname
 					   ? demangle(s, symname) : die_name(s, &chain[k]);

@@ -348,9 +348,13 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		prev_sp = sp;
 		t->pcs[t->npcs++] = ip;
 		if (t->npcs == max_frames) {
-			set_error(t, cleak__strdupf("stack deeper than %u frames; "
-				"raise --max-frames to see more", max_frames));
-			t->unwind_truncated = true;
+			/* Truncated only if there is a frame beyond the last. */
+			if (unw_step(&cursor) > 0 && unw_get_reg(&cursor, UNW_REG_IP, &ip) == 0 &&
+			    ip != 0) {
+				set_error(t, cleak__strdupf("stack deeper than %u frames; "
+					"raise --max-frames to see more", max_frames));
+				t->unwind_truncated = true;
+			}
 			break;
 		}
 		have_rbp = unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp) == 0;

@@ -147,6 +147,8 @@ struct cleak_capture_opts {
 	size_t sz;		/* sizeof(struct cleak_capture_opts) */
 	bool freeze;		/* stop every thread together for one instant */
 	size_t max_stack_bytes;	/* live-stack copy limit per thread; 0 = default */
+	const pid_t *tids;	/* capture only these threads (NULL: all) */
+	size_t ntids;
 };
 
 #define CLEAK_DEFAULT_STACK_BYTES (512u * 1024)

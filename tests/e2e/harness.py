@@ -61,6 +61,16 @@ class Fixture:
         if ready:
             line = self.proc.stdout.readline()
             check(line.startswith("ready"), "%s did not start: %r" % (name, line))
+            # "ready" is read while main may still be inside the write
+            # that sent it: wait until it blocks reading stdin (syscall 0).
+            check(wait_until(self._main_reads), "%s: main never blocked in read" % name)
+
+    def _main_reads(self):
+        try:
+            with open("/proc/%d/syscall" % self.pid) as f:
+                return f.read().split()[0] == "0"
+        except OSError:
+            return False
 
     def ask(self, command):
         """Send a command line, return the fixture's one-line answer."""

@@ -173,6 +173,10 @@ def test_stopped_process_stays_stopped():
             check(proc.returncode in (0, 1), proc.stderr)
             doc = json.loads(proc.stdout)
             check(doc["threads"][0]["state"] == "T", doc["threads"][0]["state"])
+            # Already stopped, so stopping it for its registers costs the
+            # epoll waiter no EINTR: it is taken like the others.
+            ep = thread_by_name(doc, "epoll-eintr")
+            check(ep["error"] is None and "wait_epoll" in functions(ep), ep["error"])
             time.sleep(0.05)
             check(set(fx.thread_states().values()) == {"T"},
                   "a stopped process must stay stopped: %s" % fx.thread_states())
@@ -219,3 +223,22 @@ def test_deleted_binary():
         p.kill()
         p.wait()
         shutil.rmtree(d)
+
+
+def test_max_frames_counts_physical_frames():
+    with Fixture("threads") as fx:
+        doc, _ = cleak_json(fx.pid)
+        sleeper = thread_by_name(doc, "sleeper")
+        depth = len(sleeper["frames"])
+        check(not any(f["inlined"] for f in sleeper["frames"]), "sleeper has no inlines")
+        exact, proc = cleak_json("--max-frames", depth, "--tid", sleeper["tid"], fx.pid)
+        t = exact["threads"][0]
+        check(len(t["frames"]) == depth and not t["truncated"] and proc.returncode == 0,
+              "a stack of exactly N frames is complete: %s" % t["error"])
+        short, proc = cleak_json("--max-frames", depth - 1, "--tid", sleeper["tid"], fx.pid)
+        t = short["threads"][0]
+        check(len(t["frames"]) == depth - 1 and t["truncated"] and proc.returncode == 1,
+              "one frame fewer is truncated")
+        check("--max-frames" in t["error"], t["error"])
+        check(len(short["threads"]) == 1 and short["capture"]["threads_unstopped"] +
+              short["capture"]["threads_stopped"] == 1, "--tid touches only that thread")
