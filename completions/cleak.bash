@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 #
 # Install as /usr/share/bash-completion/completions/cleak, or source it.
-# Needs nothing but bash itself (not the bash-completion package).
+# Needs bash 4.3 or later and nothing else (not the bash-completion package).
 #
-# One function per command, _cleak_<command>, holds that command's options
-# in its `opts` string and the options that take an argument in the
+# Each command has a function _cleak_<command> that holds its options in
+# the `opts` string and its options that take an argument in the
 # `case "$prev"` patterns.  tests/e2e/test_docs.py compares both with
 # `cleak <command> --help`: keep that layout when adding options.
 
@@ -20,7 +20,7 @@ _cleak_pids()
 	COMPREPLY=($(compgen -W "${pids[*]}" -- "$1"))
 }
 
-# Directories.  Colons split a word in bash (COMP_WORDBREAKS), so an entry
+# Directories.  ':' splits words in bash (COMP_WORDBREAKS), so each entry
 # of a ':'-separated list is completed on its own.
 _cleak_dirs()
 {
@@ -29,14 +29,19 @@ _cleak_dirs()
 }
 
 # cleak stack [options] <pid>
+# Uses words[] and cword from _cleak; $1 is the text being completed.
 _cleak_stack()
 {
-	local cur=$1 prev=$2 first=$3 opts i word operands=0
+	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
 
 	opts="-a --all -j --json --pretty -F --freeze -n --max-frames
 	      --stack-bytes -t --tid --no-inlines --no-lines -r --raw
 	      --sysroot --debuginfo-path -h --help"
 
+	# "--sysroot=DIR": complete the value as if it were a word of its own.
+	if [[ ${words[cword]} == --*=* ]]; then
+		prev=${words[cword]%%=*}
+	fi
 	case "$prev" in
 	-n|--max-frames|--stack-bytes|-t|--tid)
 		# A number: nothing to offer.
@@ -48,49 +53,50 @@ _cleak_stack()
 		;;
 	esac
 
-	# Options end at the first operand (the pid) or at "--".
-	for ((i = first; i < COMP_CWORD; i++)); do
-		word=${COMP_WORDS[i]}
+	# cleak takes options before and after the pid, and none after "--".
+	for ((i = 2; i < cword; i++)); do
+		word=${words[i]}
+		if [[ -n $dashdash ]]; then
+			((operands++))
+			continue
+		fi
 		case "$word" in
+		--) dashdash=1 ;;
+		--*=*) ;;
 		-n|--max-frames|--stack-bytes|-t|--tid|--sysroot|--debuginfo-path)
 			((i++)) ;;
-		=) ;;
-		--) operands=1; ((i++)); break ;;
 		-*) ;;
-		*) operands=1; break ;;
+		*) ((operands++)) ;;
 		esac
 	done
-	for ((; i < COMP_CWORD; i++)); do
-		[[ ${COMP_WORDS[i]} == "=" ]] || ((operands++))
-	done
-	if ((operands > 1)) || { ((operands == 1)) && [[ ${COMP_WORDS[COMP_CWORD - 1]} != -- ]]; }; then
-		return 0	# one pid at a time
-	fi
-	if ((operands == 0)) && [[ $cur == -* ]]; then
+	if [[ $cur == -* && -z $dashdash ]]; then
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return 0
 	fi
+	((operands > 0)) && return 0	# one pid at a time
 	_cleak_pids "$cur"
 }
 
 _cleak()
 {
-	local cur prev cmd commands i
+	local cur=$2 cmd commands="stack" j w
+	local -a words=()
+	local cword
 
 	COMPREPLY=()
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	# "--opt=value" arrives as three words: --opt, =, value.
-	if [[ $cur == "=" ]]; then
-		prev=${COMP_WORDS[COMP_CWORD - 1]}
-		cur=
-	elif [[ $prev == "=" ]] && ((COMP_CWORD > 1)); then
-		prev=${COMP_WORDS[COMP_CWORD - 2]}
-	fi
+	# Put back together what COMP_WORDBREAKS split: "--opt", "=", "value"
+	# and "dir1", ":", "dir2" are one word each for cleak.
+	for ((j = 0; j <= COMP_CWORD; j++)); do
+		w=${COMP_WORDS[j]}
+		if ((j > 1)) && [[ $w == [=:] || ${COMP_WORDS[j - 1]} == [=:] ]]; then
+			words[-1]+=$w
+		else
+			words+=("$w")
+		fi
+	done
+	cword=$((${#words[@]} - 1))
 
-	commands="stack"
-
-	if ((COMP_CWORD == 1)); then
+	if ((cword == 1)); then
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur"))
 		else
@@ -99,11 +105,11 @@ _cleak()
 		return 0
 	fi
 
-	cmd=${COMP_WORDS[1]}
+	cmd=${words[1]}
 	case "$cmd" in
 	-h|--help|help)
 		# cleak --help <command>
-		((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		((cword == 2)) && COMPREPLY=($(compgen -W "$commands" -- "$cur"))
 		return 0
 		;;
 	-*)
@@ -111,14 +117,14 @@ _cleak()
 		;;
 	esac
 	# A unique prefix names a command too, as cleak itself accepts.
-	for i in $commands; do
-		if [[ $i == "$cmd"* ]]; then
-			cmd=$i
+	for w in $commands; do
+		if [[ $w == "$cmd"* ]]; then
+			cmd=$w
 			break
 		fi
 	done
 	if declare -F "_cleak_$cmd" >/dev/null; then
-		"_cleak_$cmd" "$cur" "$prev" 2
+		"_cleak_$cmd" "$cur"
 	fi
 	return 0
 }

@@ -924,6 +924,7 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 {
 	struct pending_detach pending = { 0 };
 	size_t limit = CLEAK_DEFAULT_STACK_BYTES, i;
+	uint64_t t0 = cleak__now_us();
 	unsigned done = 0;
 
 	if (opts && opts->sz >= sizeof(*opts) && opts->max_stack_bytes)
@@ -946,6 +947,7 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 		done++;
 	}
 	pending_flush(&pending);
+	snap->capture.wall_us += cleak__now_us() - t0;
 	snap->capture.stack_bytes = 0;
 	for (i = 0; i < snap->nthreads; i++)
 		snap->capture.stack_bytes += snap->threads[i].stack_len;
