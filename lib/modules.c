@@ -171,11 +171,25 @@ static int compute_layout(struct cleak__modules *mods, struct cleak__module *mod
 	return 0;
 }
 
+/* The whole file, read-only; false for an empty or unmappable file. */
+static bool map_file(int fd, const uint8_t **image, size_t *len)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		return false;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	*image = p;
+	*len = (size_t)st.st_size;
+	return true;
+}
+
 static void module_open(struct cleak__modules *mods, struct cleak__module *mod)
 {
 	const struct cleak_snapshot *snap = mods->snap;
-	struct stat st;
-	void *p;
 
 	mod->tried = true;
 	if (strcmp(mod->path, "[vdso]") == 0) {
@@ -191,13 +205,8 @@ static void module_open(struct cleak__modules *mods, struct cleak__module *mod)
 						    snap->pid);
 			return;
 		}
-		if (fstat(mod->fd, &st) < 0 || st.st_size == 0)
+		if (!map_file(mod->fd, &mod->image, &mod->image_len))
 			return;
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, mod->fd, 0);
-		if (p == MAP_FAILED)
-			return;
-		mod->image = p;
-		mod->image_len = (size_t)st.st_size;
 		mod->mmapped = true;
 	}
 	elf_version(EV_CURRENT);
@@ -313,10 +322,8 @@ static void open_debug_file(struct cleak__modules *mods, struct cleak__module *m
 	ssize_t len = dwelf_elf_gnu_build_id(mod->elf, (const void **)&id);
 	const char *roots[2] = { mods->root, "" };
 	char hex[128], *path;
-	struct stat st;
 	ssize_t i;
 	int r, fd;
-	void *p;
 
 	if (len <= 1 || len > 60)
 		return;
@@ -329,14 +336,8 @@ static void open_debug_file(struct cleak__modules *mods, struct cleak__module *m
 		free(path);
 		if (fd < 0)
 			continue;
-		if (fstat(fd, &st) == 0 && st.st_size > 0) {
-			p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-			if (p != MAP_FAILED) {
-				mod->dbg_image = p;
-				mod->dbg_image_len = (size_t)st.st_size;
-				mod->dbg_elf = elf_memory(p, (size_t)st.st_size);
-			}
-		}
+		if (map_file(fd, &mod->dbg_image, &mod->dbg_image_len))
+			mod->dbg_elf = elf_memory((char *)mod->dbg_image, mod->dbg_image_len);
 		close(fd);
 		return;
 	}
