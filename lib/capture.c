@@ -53,6 +53,8 @@ static void block_terminal_signals(sigset_t *old)
 	sigaddset(&set, SIGPIPE);
 	/* Ctrl-Z would suspend cleak with the target's thread still stopped. */
 	sigaddset(&set, SIGTSTP);
+	/* Tracee stops arrive as SIGCHLD; wait_stop() takes them. */
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, old);
 }
 
@@ -282,14 +284,16 @@ static bool thread_gone(pid_t tid)
  */
 static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
 {
-	uint64_t start = cleak__now_us();
-	struct timespec nap = { 0, 20000 };
-	unsigned spins = 0;
+	uint64_t deadline = cleak__now_us() + STOP_TIMEOUT_US, now;
+	struct timespec ts;
+	sigset_t chld;
 	int status, sig;
 	pid_t r;
 
 	*inject = 0;
 	*group_stopped = false;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
 	for (;;) {
 		r = waitpid(tid, &status, __WALL | WNOHANG);
 		if (r < 0 && errno == EINTR)
@@ -298,13 +302,14 @@ static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
 			return -ESRCH;
 		if (r == tid)
 			break;
-		if (cleak__now_us() - start > STOP_TIMEOUT_US)
+		now = cleak__now_us();
+		if (now >= deadline)
 			return thread_gone(tid) ? -ESRCH : -ETIMEDOUT;
-		/* A thread usually stops within microseconds: spin first. */
-		if (++spins < 200)
-			sched_yield();
-		else
-			nanosleep(&nap, NULL);
+		/* A tracee's stop notifies the tracer with SIGCHLD (blocked
+		 * during capture): sleep until then, not a fixed tick. */
+		ts.tv_sec = (time_t)((deadline - now) / 1000000);
+		ts.tv_nsec = (long)((deadline - now) % 1000000) * 1000;
+		sigtimedwait(&chld, NULL, &ts);
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status))
 		return -ESRCH;
@@ -350,10 +355,15 @@ static void pending_flush(struct pending_detach *p)
 	bool group;
 	int inject;
 	size_t i;
+	sigset_t old;
 
+	if (!p->n)
+		return;
+	block_terminal_signals(&old);	/* wait_stop() waits for SIGCHLD */
 	for (i = 0; i < p->n; i++)
 		if (wait_stop(p->tids[i], &inject, &group) == 0)
 			ptrace(PTRACE_DETACH, p->tids[i], 0, (void *)(long)inject);
+	restore_signals(&old);
 	free(p->tids);
 	p->tids = NULL;
 	p->n = p->cap = 0;
