@@ -33,7 +33,7 @@ FIXTURE_CXX := $(wildcard tests/fixtures/*.cc)
 FIXTURES := $(FIXTURE_C:tests/fixtures/%.c=$(B)/fixtures/%) $(FIXTURE_CXX:tests/fixtures/%.cc=$(B)/fixtures/%)
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
-all: $(B)/cleak $(B)/$(SONAME) $(B)/libcleak.a $(B)/libcleak.pc
+all: $(B)/cleak $(B)/$(SONAME) $(B)/libcleak.a
 
 $(B)/syscalls.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
 	@mkdir -p $(@D)
@@ -57,8 +57,8 @@ $(B)/$(SONAME): $(LIB_OBJS) lib/libcleak.map
 $(B)/cleak: $(CMD_OBJS) $(B)/libcleak.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcleak.a $(LIBS)
 
-$(B)/libcleak.pc: lib/libcleak.pc.in lib/include/cleak.h
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|; s|@PKGS@|$(PKGS)|' $< > $@
+# Written at install time: it records PREFIX, which may differ from the build's.
+PC_SED := 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|; s|@PKGS@|$(PKGS)|'
 
 # Test programs: unit tests link the library; fixtures are targets to inspect.
 $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcleak.a
@@ -115,7 +115,7 @@ install: all
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libcleak.so
 	install -m 644 $(B)/libcleak.a $(DESTDIR)$(LIBDIR)/libcleak.a
 	install -m 644 lib/include/cleak.h $(DESTDIR)$(INCLUDEDIR)/cleak.h
-	install -m 644 $(B)/libcleak.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libcleak.pc
+	sed -e $(PC_SED) lib/libcleak.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libcleak.pc
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 completions/cleak.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/cleak
 	install -m 644 completions/_cleak $(DESTDIR)$(DATADIR)/zsh/site-functions/_cleak
