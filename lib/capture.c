@@ -265,8 +265,12 @@ static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct
 	t->regs_known = (1u << CLEAK_REG_COUNT) - 1;
 }
 
-/* An exiting thread never reports the interrupt stop, only its exit. */
-static bool thread_gone(pid_t tid)
+/* Kernel's PF_EXITING (include/linux/sched.h): ptrace_attach() refuses
+ * such a task with EPERM. */
+#define PF_EXITING 0x00000004UL
+
+/* An exiting thread never reports a stop, only its exit. */
+static bool thread_exiting(pid_t tid)
 {
 	char path[64], buf[512];
 	struct cleak__stat st;
@@ -274,7 +278,7 @@ static bool thread_gone(pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	if (cleak__read_small(path, buf, sizeof(buf)) < 0 || cleak__parse_stat(buf, &st))
 		return true;
-	return st.state == 'Z' || st.state == 'X' || st.state == 'x';
+	return (st.flags & PF_EXITING) || st.state == 'Z' || st.state == 'X' || st.state == 'x';
 }
 
 /*
@@ -304,7 +308,7 @@ static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
 			break;
 		now = cleak__now_us();
 		if (now >= deadline)
-			return thread_gone(tid) ? -ESRCH : -ETIMEDOUT;
+			return thread_exiting(tid) ? -ESRCH : -ETIMEDOUT;
 		/* A tracee's stop notifies the tracer with SIGCHLD (blocked
 		 * during capture): sleep until then, not a fixed tick. */
 		ts.tv_sec = (time_t)((deadline - now) / 1000000);
@@ -371,24 +375,25 @@ static void pending_flush(struct pending_detach *p)
 
 static int seize(pid_t tid, struct cleak_thread *t)
 {
+	char path[64], buf[4096], *p;
+	long tracer = 0;
+
 	if (ptrace(PTRACE_SEIZE, tid, 0, 0) == 0)
 		return 0;
-	if (errno == EPERM) {
-		char path[64], buf[4096], *p;
-		long tracer = 0;
-
-		snprintf(path, sizeof(path), "/proc/%d/status", tid);
-		if (cleak__read_small(path, buf, sizeof(buf)) > 0 &&
-		    (p = strstr(buf, "TracerPid:")))
-			tracer = strtol(p + 10, NULL, 10);
-		if (tracer > 0)
-			set_error(t, cleak__strdupf("already traced by pid %ld "
-				"(a debugger?); only one tracer can attach", tracer));
-		else
-			set_error(t, cleak__strdupf("ptrace refused: %s", strerror(EPERM)));
+	if (errno != EPERM)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (cleak__read_small(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "TracerPid:")))
+		tracer = strtol(p + 10, NULL, 10);
+	if (tracer > 0) {
+		set_error(t, cleak__strdupf("already traced by pid %ld (a debugger?); only one "
+					    "tracer can attach", tracer));
 		return -EPERM;
 	}
-	return -errno;
+	if (thread_exiting(tid))
+		return -ESRCH;
+	set_error(t, cleak__strdupf("ptrace refused: %s", strerror(EPERM)));
+	return -EPERM;
 }
 
 /* Stop one thread, copy registers and stack, let it go. */
@@ -678,12 +683,15 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 
 			if (t->how != CLEAK_CAPTURE_NONE || t->error || state_has_no_stack(t->state))
 				continue;
-			if (seize(t->tid, t) == 0) {
-				if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
-					seized[i] = true;
-				else
-					ptrace(PTRACE_DETACH, t->tid, 0, 0);
-			}
+			err = seize(t->tid, t);
+			if (err == -ESRCH)
+				mark_vanished(snap, t);
+			if (err)
+				continue;
+			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
+				seized[i] = true;
+			else
+				ptrace(PTRACE_DETACH, t->tid, 0, 0);
 		}
 		seized_upto = snap->nthreads;
 	}
