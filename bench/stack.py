@@ -111,6 +111,13 @@ class Fixture:
     def eintr(self):
         return int(self.ask("eintr").split()[1])
 
+    def main_state(self):
+        try:
+            with open("/proc/%d/stat" % self.pid) as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return "?"
+
     def stopped_threads(self):
         """Threads in state T or t (stopped, or stopped by a tracer)."""
         stopped = 0
@@ -228,6 +235,18 @@ def tool_env():
     return env
 
 
+def left_stopped(fx):
+    """How many of the fixture's threads a tool left stopped (looked at twice,
+    50 ms apart); sends SIGCONT if there are any."""
+    n = fx.stopped_threads()
+    if n:
+        time.sleep(0.05)
+        n = fx.stopped_threads()
+    if n:
+        os.kill(fx.pid, signal.SIGCONT)
+    return n
+
+
 def read_runq_wait(pid):
     """Seconds the process's main thread spent runnable but not running
     (/proc/PID/schedstat, second field), or None."""
@@ -308,17 +327,22 @@ def run_tool(tool, fx, target, env, scratch, config, record_gap=True, idle=True)
         r.cpu = ru.ru_utime + ru.ru_stime
         err.seek(0)
         stderr = err.read().decode(errors="replace")
+    # A target left group-stopped could not answer: a cheap look at its main
+    # thread first (SIGCONT if need be), the full look at every thread after.
+    found_stopped = 0
+    for f in {fx, target}:
+        if f.main_state() in ("T", "t"):
+            found_stopped += left_stopped(f)
     if record_gap:
         r.gap_us = fx.gap_us()
     r.eintr = fx.eintr() - e0
+    r.stopped_after = found_stopped + left_stopped(fx) + \
+        (left_stopped(target) if tool.other else 0)
     scratch.seek(0)
     out = scratch.read().decode(errors="replace")
     r.shown = tool.count(out)
     if tool.json_out and r.shown is not None:
         r.capture = json.loads(out)["capture"]
-    r.stopped_after = fx.stopped_threads()
-    if tool.other:
-        r.stopped_after += target.stopped_threads()
     problems = []
     if timed_out:
         problems.append("killed after %d s" % tool.timeout)
@@ -334,9 +358,6 @@ def run_tool(tool, fx, target, env, scratch, config, record_gap=True, idle=True)
     if r.stopped_after:
         problems.append("left %d thread(s) stopped (T/t state); sent SIGCONT"
                         % r.stopped_after)
-        os.kill(fx.pid, signal.SIGCONT)
-        if tool.other:
-            os.kill(target.pid, signal.SIGCONT)
     if problems:
         r.problem = "; ".join(problems)
     if record_gap and idle:
@@ -885,5 +906,7 @@ if __name__ == "__main__":
         signal.signal(s, on_signal)
     try:
         main()
+    except BenchError as e:
+        sys.exit("bench: %s" % e)
     finally:
         kill_all_fixtures()
