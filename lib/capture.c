@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -61,6 +62,33 @@ static void block_terminal_signals(sigset_t *old)
 static void restore_signals(const sigset_t *old)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/*
+ * While a thread of the target is stopped, cleak waiting for a CPU would
+ * stretch that stop: run at a higher priority for those moments, if we
+ * may (CAP_SYS_NICE, which root has; otherwise nothing changes).
+ */
+struct stop_window {
+	sigset_t old_mask;
+	int old_nice;
+	bool reniced;
+};
+
+static void stop_window_open(struct stop_window *w)
+{
+	block_terminal_signals(&w->old_mask);
+	errno = 0;
+	w->old_nice = getpriority(PRIO_PROCESS, 0);
+	w->reniced = errno == 0 && w->old_nice > -10 &&
+		     setpriority(PRIO_PROCESS, 0, -10) == 0;
+}
+
+static void stop_window_close(struct stop_window *w)
+{
+	if (w->reniced)
+		setpriority(PRIO_PROCESS, 0, w->old_nice);
+	restore_signals(&w->old_mask);
 }
 
 /*
@@ -401,12 +429,12 @@ static int capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t,
 			   size_t limit, struct pending_detach *pending)
 {
 	struct user_regs_struct regs;
+	struct stop_window win;
 	uint64_t t0;
 	bool group;
 	int inject, err;
-	sigset_t old;
 
-	block_terminal_signals(&old);
+	stop_window_open(&win);
 	t0 = cleak__now_us();
 	err = seize(t->tid, t);
 	if (err)
@@ -443,7 +471,7 @@ static int capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t,
 	if (t->pause_us > snap->capture.max_thread_pause_us)
 		snap->capture.max_thread_pause_us = t->pause_us;
 out_unblock:
-	restore_signals(&old);
+	stop_window_close(&win);
 	return err;
 }
 
@@ -628,7 +656,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	int added, rounds, err = 0, inject;
 	int *injects = NULL;
 	bool group;
-	sigset_t old;
+	struct stop_window win;
 
 	/*
 	 * Each round reads the /proc lines of the threads it finds before
@@ -636,7 +664,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	 * stops them; rounds repeat until a scan finds no new thread, which
 	 * also catches threads created meanwhile by threads not yet stopped.
 	 */
-	block_terminal_signals(&old);
+	stop_window_open(&win);
 	t0 = 0;
 	for (rounds = 0; rounds < 64; rounds++) {
 		bool *ns;
@@ -740,7 +768,7 @@ out_detach:
 	for (i = 0; i < seized_upto && seized; i++)
 		if (seized[i])
 			snap->threads[i].pause_us = (uint32_t)snap->capture.pause_us;
-	restore_signals(&old);
+	stop_window_close(&win);
 	pending_flush(&pending);
 	free(seized);
 	free(injects);
