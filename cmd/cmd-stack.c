@@ -186,8 +186,6 @@ static int run_stack(int argc, char **argv)
 	for (i = 0; i < snap->nthreads; i++)
 		if (thread_incomplete(&snap->threads[i]))
 			rc = EXIT_PARTIAL;
-	if (snap->nthreads == 0)
-		rc = EXIT_NOTHING;
 	fflush(stdout);
 	if (ferror(stdout))
 		rc = EXIT_NOTHING;
