@@ -14,8 +14,6 @@ struct keyed {
 	uint64_t hash;
 };
 
-static const struct cleak_snapshot *sort_snap;
-
 static uint64_t mix(uint64_t h, uint64_t v)
 {
 	return (h ^ v) * 0x100000001b3ULL;
@@ -71,27 +69,29 @@ static bool same_thread_state(const struct cleak_thread *a, const struct cleak_t
 	return true;
 }
 
-static int cmp_keyed(const void *pa, const void *pb)
+static int cmp_keyed(const void *pa, const void *pb, void *snapv)
 {
+	const struct cleak_snapshot *snap = snapv;
 	const struct keyed *a = pa, *b = pb;
 	pid_t ta, tb;
 
 	if (a->hash != b->hash)
 		return a->hash < b->hash ? -1 : 1;
-	ta = sort_snap->threads[a->index].tid;
-	tb = sort_snap->threads[b->index].tid;
+	ta = snap->threads[a->index].tid;
+	tb = snap->threads[b->index].tid;
 	return (ta > tb) - (ta < tb);
 }
 
-static int cmp_group(const void *pa, const void *pb)
+static int cmp_group(const void *pa, const void *pb, void *snapv)
 {
+	const struct cleak_snapshot *snap = snapv;
 	const struct cleak_group *a = pa, *b = pb;
 	pid_t ta, tb;
 
 	if (a->nmembers != b->nmembers)
 		return a->nmembers > b->nmembers ? -1 : 1;
-	ta = sort_snap->threads[a->members[0]].tid;
-	tb = sort_snap->threads[b->members[0]].tid;
+	ta = snap->threads[a->members[0]].tid;
+	tb = snap->threads[b->members[0]].tid;
 	return (ta > tb) - (ta < tb);
 }
 
@@ -114,8 +114,7 @@ int cleak_snapshot_group(const struct cleak_snapshot *snap, struct cleak_group *
 		keys[i].index = i;
 		keys[i].hash = thread_hash(&snap->threads[i]);
 	}
-	sort_snap = snap;
-	qsort(keys, n, sizeof(*keys), cmp_keyed);
+	qsort_r(keys, n, sizeof(*keys), cmp_keyed, (void *)snap);
 	/* Equal hashes are adjacent; split them by a full comparison. */
 	for (i = 0; i < n; i++) {
 		struct cleak_group *g;
@@ -142,7 +141,7 @@ int cleak_snapshot_group(const struct cleak_snapshot *snap, struct cleak_group *
 			taken[j] = true;
 		}
 	}
-	qsort(groups, count, sizeof(*groups), cmp_group);
+	qsort_r(groups, count, sizeof(*groups), cmp_group, (void *)snap);
 	free(keys);
 	free(taken);
 	*out = groups;

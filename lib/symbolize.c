@@ -35,6 +35,9 @@ struct sym {
 	size_t nslots, used;
 	struct cleak_frame *frames;
 	size_t nframes, cap;
+	/* libdw keeps pointers to these for the Dwfl's lifetime. */
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path;
 };
 
 static char *demangle(struct sym *s, const char *name)
@@ -245,21 +248,19 @@ static void report_vdso(struct sym *s, const struct cleak__module *mod)
 
 static int report_modules(struct sym *s)
 {
-	static char *debuginfo_path;
-	static const Dwfl_Callbacks callbacks = {
-		.find_elf = find_vdso_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
-		.debuginfo_path = &debuginfo_path,
-	};
 	size_t i, t, p;
 
 	/* Separate debug files: by build-id and .gnu_debuglink, in the
 	 * target's root first, then ours (dwfl_standard_find_debuginfo). */
-	free(debuginfo_path);
-	debuginfo_path = cleak__strdupf("%s%s:.debug:%s/usr/lib/debug:/usr/lib/debug",
+	s->debuginfo_path = cleak__strdupf("%s%s:.debug:%s/usr/lib/debug:/usr/lib/debug",
 				       s->opts->debuginfo_path ? s->opts->debuginfo_path : "",
 				       s->opts->debuginfo_path ? ":" : "", s->mods->root);
-	s->dwfl = dwfl_begin(&callbacks);
+	if (!s->debuginfo_path)
+		return -ENOMEM;
+	s->callbacks.find_elf = find_vdso_elf;
+	s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->callbacks.debuginfo_path = &s->debuginfo_path;
+	s->dwfl = dwfl_begin(&s->callbacks);
 	if (!s->dwfl)
 		return -ENOMEM;
 	dwfl_report_begin(s->dwfl);
@@ -371,6 +372,7 @@ out:
 	free(s.frames);
 	if (s.dwfl)
 		dwfl_end(s.dwfl);
+	free(s.debuginfo_path);
 	cleak__modules_free(s.mods);
 	return err ? cleak__fail(-err, "symbolization failed: %s", strerror(-err)) : 0;
 }
