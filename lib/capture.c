@@ -163,6 +163,8 @@ static int reload_maps(struct cleak_snapshot *snap)
 	free(text);
 	if (err)
 		return err;
+	/* Modules index the old maps; they are opened again if needed. */
+	cleak__snapshot_forget_modules(snap);
 	for (i = 0; i < snap->nmaps; i++)
 		free(snap->maps[i].path);
 	free(snap->maps);

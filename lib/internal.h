@@ -55,6 +55,12 @@ void cleak__strpool_free(struct cleak__strpool *pool);
 char *cleak__intern(struct cleak__strpool *pool, const char *s);
 /* The snapshot's pool, created on first use. */
 struct cleak__strpool *cleak__snapshot_pool(struct cleak_snapshot *snap);
+/* The snapshot's mapped files (modules.h), opened once for all passes;
+ * NULL on ENOMEM.  Forget them when snap->maps changes. */
+struct cleak__modules;
+struct cleak__modules *cleak__snapshot_modules(struct cleak_snapshot *snap,
+					       const char *sysroot);
+void cleak__snapshot_forget_modules(struct cleak_snapshot *snap);
 
 /* Kernel's PF_KTHREAD (include/linux/sched.h). */
 #define CLEAK__PF_KTHREAD 0x00200000UL

@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 #include "json_writer.h"
+#include "modules.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -20,11 +21,64 @@ const char *cleak_syscall_name(long nr)
 	return cleak__syscall_names[nr];
 }
 
-struct cleak__strpool *cleak__snapshot_pool(struct cleak_snapshot *snap)
+/* What a snapshot owns besides its plain data (behind snap->priv). */
+struct snapshot_priv {
+	struct cleak__strpool *pool;
+	/* The mapped files, opened once and shared by every unwind and
+	 * symbolize pass over this snapshot. */
+	struct cleak__modules *mods;
+	char *mods_sysroot;
+};
+
+static struct snapshot_priv *priv_of(struct cleak_snapshot *snap)
 {
 	if (!snap->priv)
-		snap->priv = cleak__strpool_new();
+		snap->priv = calloc(1, sizeof(struct snapshot_priv));
 	return snap->priv;
+}
+
+struct cleak__strpool *cleak__snapshot_pool(struct cleak_snapshot *snap)
+{
+	struct snapshot_priv *priv = priv_of(snap);
+
+	if (priv && !priv->pool)
+		priv->pool = cleak__strpool_new();
+	return priv ? priv->pool : NULL;
+}
+
+static bool same_root(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+struct cleak__modules *cleak__snapshot_modules(struct cleak_snapshot *snap,
+					       const char *sysroot)
+{
+	struct snapshot_priv *priv = priv_of(snap);
+
+	if (!priv)
+		return NULL;
+	if (priv->mods && !same_root(priv->mods_sysroot, sysroot))
+		cleak__snapshot_forget_modules(snap);
+	if (!priv->mods) {
+		if (sysroot && !(priv->mods_sysroot = strdup(sysroot)))
+			return NULL;
+		if (cleak__modules_new(snap, sysroot, &priv->mods))
+			priv->mods = NULL;
+	}
+	return priv->mods;
+}
+
+void cleak__snapshot_forget_modules(struct cleak_snapshot *snap)
+{
+	struct snapshot_priv *priv = snap->priv;
+
+	if (!priv)
+		return;
+	cleak__modules_free(priv->mods);
+	priv->mods = NULL;
+	free(priv->mods_sysroot);
+	priv->mods_sysroot = NULL;
 }
 
 static void thread_release(struct cleak_thread *t)
@@ -49,7 +103,10 @@ void cleak_snapshot_free(struct cleak_snapshot *snap)
 	free(snap->maps);
 	free(snap->exe);
 	free(snap->vdso);
-	cleak__strpool_free(snap->priv);
+	cleak__snapshot_forget_modules(snap);
+	if (snap->priv)
+		cleak__strpool_free(((struct snapshot_priv *)snap->priv)->pool);
+	free(snap->priv);
 	free(snap);
 }
 

@@ -306,9 +306,9 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 	s.pool = cleak__snapshot_pool(snap);
 	if (!s.pool)
 		return cleak__fail(ENOMEM, "out of memory");
-	err = cleak__modules_new(snap, s.opts->sysroot, &s.mods);
-	if (err)
-		return cleak__fail(-err, "out of memory");
+	s.mods = cleak__snapshot_modules(snap, s.opts->sysroot);
+	if (!s.mods)
+		return cleak__fail(ENOMEM, "out of memory");
 	err = report_modules(&s);
 	if (err)
 		goto out;
@@ -373,6 +373,5 @@ out:
 	if (s.dwfl)
 		dwfl_end(s.dwfl);
 	free(s.debuginfo_path);
-	cleak__modules_free(s.mods);
 	return err ? cleak__fail(-err, "symbolization failed: %s", strerror(-err)) : 0;
 }

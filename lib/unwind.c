@@ -396,21 +396,17 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 	struct cleak__modules *mods;
 	unw_addr_space_t as;
 	size_t i;
-	int err;
-
 	if (opts && opts->sz >= sizeof(*opts)) {
 		if (opts->max_frames)
 			max_frames = opts->max_frames;
 		sysroot = opts->sysroot;
 	}
-	err = cleak__modules_new(snap, sysroot, &mods);
-	if (err)
-		return cleak__fail(-err, "out of memory");
+	mods = cleak__snapshot_modules(snap, sysroot);
+	if (!mods)
+		return cleak__fail(ENOMEM, "out of memory");
 	as = unw_create_addr_space(&accessors, 0);
-	if (!as) {
-		cleak__modules_free(mods);
+	if (!as)
 		return cleak__fail(ENOMEM, "libunwind: cannot create an address space");
-	}
 	/* One register-state cache for all threads: they run the same code.
 	 * (libunwind 1.6 still takes a lock, with sigprocmask, on each step,
 	 * whatever the policy; bench/results.md counts about 34 per thread.) */
@@ -425,6 +421,5 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 		unwind_thread(as, mods, t, max_frames);
 	}
 	unw_destroy_addr_space(as);
-	cleak__modules_free(mods);
 	return 0;
 }
