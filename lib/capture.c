@@ -227,7 +227,6 @@ static int read_thread_proc(int taskfd, struct cleak_thread *t)
 {
 	char buf[1024];
 	struct cleak__stat st;
-	char *open_paren, *close_paren;
 	ssize_t n;
 
 	n = cleak__read_small_at(taskfd, "stat", buf, sizeof(buf));
@@ -235,16 +234,7 @@ static int read_thread_proc(int taskfd, struct cleak_thread *t)
 		return (int)n;
 	if (cleak__parse_stat(buf, &st))
 		return -EINVAL;
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (open_paren && close_paren > open_paren) {
-		size_t len = (size_t)(close_paren - open_paren - 1);
-
-		if (len >= sizeof(t->name))
-			len = sizeof(t->name) - 1;
-		memcpy(t->name, open_paren + 1, len);
-		t->name[len] = '\0';
-	}
+	memcpy(t->name, st.comm, sizeof(t->name));
 	t->state = st.state;
 	t->start_time = st.start_time;
 	t->utime = st.utime;
@@ -273,6 +263,26 @@ static void note_syscall(struct cleak_thread *t, const struct cleak__syscall *sc
 	memcpy(t->syscall_args, sc->args, sizeof(t->syscall_args));
 }
 
+/*
+ * stat, wchan and syscall of a thread, through its task directory.
+ * Returns 0, or a negative errno when the thread is gone.
+ */
+static int read_thread_lines(pid_t pid, struct cleak_thread *t)
+{
+	struct cleak__syscall sc;
+	int err, taskfd = open_task_dir(pid, t->tid);
+
+	if (taskfd < 0)
+		return -errno;
+	err = read_thread_proc(taskfd, t);
+	if (!err)
+		err = read_syscall_line(taskfd, &sc);
+	if (!err)
+		note_syscall(t, &sc);
+	close(taskfd);
+	return err;
+}
+
 static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct *r)
 {
 	t->regs[CLEAK_REG_RAX] = r->rax;
@@ -299,6 +309,11 @@ static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct
  * such a task with EPERM. */
 #define PF_EXITING 0x00000004UL
 
+static bool state_has_no_stack(char state)
+{
+	return state == 'Z' || state == 'X' || state == 'x';
+}
+
 /* An exiting thread never reports a stop, only its exit. */
 static bool thread_exiting(pid_t tid)
 {
@@ -308,7 +323,7 @@ static bool thread_exiting(pid_t tid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
 	if (cleak__read_small(path, buf, sizeof(buf)) < 0 || cleak__parse_stat(buf, &st))
 		return true;
-	return (st.flags & PF_EXITING) || st.state == 'Z' || st.state == 'X' || st.state == 'x';
+	return (st.flags & PF_EXITING) || state_has_no_stack(st.state);
 }
 
 /*
@@ -502,11 +517,6 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	return true;
 }
 
-static bool state_has_no_stack(char state)
-{
-	return state == 'Z' || state == 'X' || state == 'x';
-}
-
 static void mark_vanished(struct cleak_snapshot *snap, struct cleak_thread *t)
 {
 	set_error(t, strdup("exited during capture"));
@@ -577,20 +587,6 @@ static int add_thread(struct cleak_snapshot *snap, size_t *cap, pid_t tid)
 	return 0;
 }
 
-static bool have_tid(const struct cleak_snapshot *snap, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nthreads; i++)
-		if (snap->threads[i].tid == tid)
-			return true;
-	return false;
-}
-
-/*
- * Add threads that /proc lists now and the snapshot lacks.  Returns how
- * many were added, or -errno.
- */
 static bool wanted(const struct cleak_capture_opts *opts, pid_t tid)
 {
 	size_t i;
@@ -603,24 +599,42 @@ static bool wanted(const struct cleak_capture_opts *opts, pid_t tid)
 	return false;
 }
 
+/*
+ * Add threads that /proc lists now and the snapshot lacks.  Returns how
+ * many were added, or -errno.  /proc lists each tid once, so only the
+ * threads known before this scan can be duplicates: look them up in a
+ * sorted copy rather than scanning the snapshot for each tid.
+ */
 static int add_new_threads(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
 			   size_t *cap)
 {
-	pid_t *tids;
-	size_t n, i;
+	size_t n, i, nknown = snap->nthreads;
+	pid_t *tids, *known = NULL;
 	int added = 0, err;
 
 	err = cleak__list_tasks(snap->pid, &tids, &n);
 	if (err)
 		return err;
+	if (nknown) {
+		known = malloc(nknown * sizeof(*known));
+		if (!known) {
+			free(tids);
+			return -ENOMEM;
+		}
+		for (i = 0; i < nknown; i++)
+			known[i] = snap->threads[i].tid;
+		qsort(known, nknown, sizeof(*known), cleak__cmp_pid);
+	}
 	for (i = 0; i < n; i++) {
-		if (!wanted(opts, tids[i]) || (snap->nthreads && have_tid(snap, tids[i])))
+		if (!wanted(opts, tids[i]) ||
+		    (known && bsearch(&tids[i], known, nknown, sizeof(*known), cleak__cmp_pid)))
 			continue;
 		err = add_thread(snap, cap, tids[i]);
 		if (err)
 			break;
 		added++;
 	}
+	free(known);
 	free(tids);
 	return err ? err : added;
 }
@@ -690,21 +704,10 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 			goto out_detach;
 		}
 		for (i = seized_upto; i < snap->nthreads; i++) {
-			struct cleak_thread *t = &snap->threads[i];
-			struct cleak__syscall sc;
-			int taskfd = open_task_dir(snap->pid, t->tid);
-
 			seized[i] = false;
 			injects[i] = 0;
-			if (taskfd < 0 || read_thread_proc(taskfd, t) < 0) {
-				if (taskfd >= 0)
-					close(taskfd);
-				mark_vanished(snap, t);
-				continue;
-			}
-			if (read_syscall_line(taskfd, &sc) == 0)
-				note_syscall(t, &sc);
-			close(taskfd);
+			if (read_thread_lines(snap->pid, &snap->threads[i]) < 0)
+				mark_vanished(snap, &snap->threads[i]);
 		}
 		if (!t0)
 			t0 = cleak__now_us();	/* the first stop */
@@ -825,17 +828,7 @@ static int check_target(struct cleak_snapshot *snap)
 		return cleak__fail((int)-n, "cannot read %s: %s", path, strerror((int)-n));
 	if (cleak__parse_stat(buf, &st))
 		return cleak__fail(EINVAL, "cannot parse %s", path);
-	{
-		char *o = strchr(buf, '('), *c = strrchr(buf, ')');
-
-		if (o && c > o) {
-			size_t len = (size_t)(c - o - 1);
-
-			if (len >= sizeof(snap->comm))
-				len = sizeof(snap->comm) - 1;
-			memcpy(snap->comm, o + 1, len);
-		}
-	}
+	memcpy(snap->comm, st.comm, sizeof(snap->comm));
 	if (st.flags & CLEAK__PF_KTHREAD)
 		return cleak__fail(EINVAL, "pid %d (%s) is a kernel thread: it runs only "
 				   "in the kernel and has no user-space stack to show",
@@ -943,18 +936,13 @@ err_free:
 static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread *t,
 				size_t limit, struct pending_detach *pending)
 {
-	struct cleak__syscall sc;
-	int err, taskfd = open_task_dir(snap->pid, t->tid);
+	int err;
 
 	set_error(t, NULL);	/* what the first pass said no longer holds */
-	if (taskfd < 0 || read_thread_proc(taskfd, t) < 0 || read_syscall_line(taskfd, &sc) < 0) {
-		if (taskfd >= 0)
-			close(taskfd);
+	if (read_thread_lines(snap->pid, t) < 0) {
 		mark_vanished(snap, t);
 		return;
 	}
-	close(taskfd);
-	note_syscall(t, &sc);
 	err = capture_stopped(snap, t, limit, pending);
 	if (err == -ESRCH)
 		mark_vanished(snap, t);

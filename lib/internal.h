@@ -25,6 +25,7 @@ ssize_t cleak__read_small_at(int dirfd, const char *path, char *buf, size_t size
 ssize_t cleak__read_all(const char *path, char **out);
 
 struct cleak__stat {
+	char comm[64];		/* field 2, without its parentheses */
 	char state;
 	pid_t ppid;
 	unsigned long flags;
@@ -42,6 +43,8 @@ int cleak__parse_syscall(const char *text, struct cleak__syscall *sc);
 int cleak__parse_maps(const char *text, struct cleak_mapping **out, size_t *n);
 const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps,
 						size_t n, uint64_t addr);
+/* qsort/bsearch order of pid_t values. */
+int cleak__cmp_pid(const void *a, const void *b);
 /* Sorted thread ids of `pid`. */
 int cleak__list_tasks(pid_t pid, pid_t **out, size_t *n);
 

@@ -275,19 +275,20 @@ static const uint8_t *find_section(Elf *elf, const uint8_t *image, size_t image_
 	return NULL;
 }
 
-static bool fill_table(struct cleak__cfi_table *t, const struct cleak__eh_entry *e, size_t n)
+/* Turn an index into the table's 32-bit pairs; frees the index. */
+static const struct cleak__cfi_table *adopt_index(struct cleak__cfi_table *t,
+						  struct cleak__eh_entry *e, size_t n)
 {
 	size_t i;
 
 	t->entries = malloc((n ? n : 1) * 2 * sizeof(*t->entries));
-	if (!t->entries)
-		return false;
-	for (i = 0; i < n; i++) {
+	for (i = 0; t->entries && i < n; i++) {
 		t->entries[2 * i] = (int32_t)(e[i].start - t->segbase);
 		t->entries[2 * i + 1] = (int32_t)(e[i].fde - t->segbase);
 	}
-	t->count = n;
-	return true;
+	t->count = t->entries ? n : 0;
+	free(e);
+	return t->entries ? t : NULL;
 }
 
 const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mods,
@@ -309,9 +310,7 @@ const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mo
 	t->table_addr = CLEAK__SYNTH_ADDR(2 * (size_t)(mod - mods->mods));
 	if (cleak__eh_frame_index(data, sh.sh_size, t->segbase, &entries, &n))
 		return NULL;
-	fill_table(t, entries, n);
-	free(entries);
-	return t->entries ? t : NULL;
+	return adopt_index(t, entries, n);
 }
 
 /* The separate debug file by build-id (/usr/lib/debug/.build-id/xx/rest.debug),
@@ -419,9 +418,7 @@ const struct cleak__cfi_table *cleak__modules_debug_table(struct cleak__modules 
 	if (cleak__debug_frame_convert(data, sh.sh_size, mod->bias, t->frames_addr, &t->frames,
 				       &t->frames_len, &entries, &n))
 		return NULL;
-	fill_table(t, entries, n);
-	free(entries);
-	return t->entries ? t : NULL;
+	return adopt_index(t, entries, n);
 }
 
 /* Reads of the search tables and of rewritten .debug_frame records. */

@@ -83,13 +83,19 @@ err_close:
 int cleak__parse_stat(const char *text, struct cleak__stat *st)
 {
 	/* comm (field 2) may hold spaces and ')', so parse after the last ')'. */
-	const char *p = strrchr(text, ')');
+	const char *open_paren = strchr(text, '('), *p = strrchr(text, ')');
 	unsigned long long v[20];
+	size_t len;
 	int field;
 	char *end;
 
-	if (!p || p[1] != ' ' || !p[2])
+	if (!open_paren || !p || p < open_paren || p[1] != ' ' || !p[2])
 		return -EINVAL;
+	len = (size_t)(p - open_paren - 1);
+	if (len >= sizeof(st->comm))
+		len = sizeof(st->comm) - 1;
+	memcpy(st->comm, open_paren + 1, len);
+	st->comm[len] = '\0';
 	st->state = p[2];
 	p += 3;
 	/* fields 4..22: ppid .. starttime */
@@ -221,7 +227,7 @@ const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps
 	return NULL;
 }
 
-static int cmp_pid(const void *a, const void *b)
+int cleak__cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
 
@@ -256,7 +262,7 @@ int cleak__list_tasks(pid_t pid, pid_t **out, size_t *n)
 		tids[count++] = (pid_t)atoi(de->d_name);
 	}
 	closedir(dir);
-	qsort(tids, count, sizeof(*tids), cmp_pid);
+	qsort(tids, count, sizeof(*tids), cleak__cmp_pid);
 	*out = tids;
 	*n = count;
 	return 0;

@@ -246,6 +246,15 @@ static void report_vdso(struct sym *s, const struct cleak__module *mod)
 		*userdata = s->snap;
 }
 
+/*
+ * Frames are cached by the address looked up (pc - 1 for return
+ * addresses), doubled plus one so that no key is 0, the free-slot mark.
+ */
+static uint64_t pc_key(const struct cleak_thread *th, size_t p)
+{
+	return (p > 0 ? th->pcs[p] - 1 : th->pcs[p]) * 2 + 1;
+}
+
 static int report_modules(struct sym *s)
 {
 	size_t i, t, p;
@@ -327,7 +336,7 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 		const struct cleak_thread *th = &snap->threads[t];
 
 		for (p = 0; p < th->npcs; p++) {
-			uint64_t key = (p > 0 ? th->pcs[p] - 1 : th->pcs[p]) * 2 + 1;
+			uint64_t key = pc_key(th, p);
 			struct pc_entry *e = lookup(&s, key);
 
 			if (e->key)
@@ -346,7 +355,7 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 		th->frames = NULL;
 		th->nframes = 0;
 		for (p = 0; p < th->npcs; p++)
-			n += lookup(&s, (p > 0 ? th->pcs[p] - 1 : th->pcs[p]) * 2 + 1)->count;
+			n += lookup(&s, pc_key(th, p))->count;
 		if (!n)
 			continue;
 		th->frames = malloc(n * sizeof(*th->frames));
@@ -355,8 +364,7 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 			goto out;
 		}
 		for (p = 0; p < th->npcs; p++) {
-			const struct pc_entry *e =
-				lookup(&s, (p > 0 ? th->pcs[p] - 1 : th->pcs[p]) * 2 + 1);
+			const struct pc_entry *e = lookup(&s, pc_key(th, p));
 			size_t k;
 
 			for (k = 0; k < e->count; k++) {

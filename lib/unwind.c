@@ -96,9 +96,9 @@ static int search_eh_frame_hdr(struct cleak__modules *mods, const struct cleak__
 			       unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			       int need_unwind_info, void *arg)
 {
-	uint8_t hdr[4];
+	struct cleak__cfi_table t = { 0 };
 	uint64_t eh_frame, fde_count;
-	unw_dyn_info_t di;
+	uint8_t hdr[4];
 
 	/* version, eh_frame_ptr_enc, fde_count_enc, table_enc */
 	if (!cleak__modules_read(mods, mod->eh_hdr, hdr, sizeof(hdr)) || hdr[0] != 1 ||
@@ -107,14 +107,11 @@ static int search_eh_frame_hdr(struct cleak__modules *mods, const struct cleak__
 	if (!read_enc4(mods, mod->eh_hdr + 4, hdr[1], &eh_frame) ||
 	    !read_enc4(mods, mod->eh_hdr + 8, hdr[2], &fde_count))
 		return -UNW_ENOINFO;
-	memset(&di, 0, sizeof(di));
-	di.format = UNW_INFO_FORMAT_REMOTE_TABLE;
-	di.start_ip = mod->lo;
-	di.end_ip = mod->hi;
-	di.u.rti.segbase = mod->eh_hdr;
-	di.u.rti.table_data = mod->eh_hdr + 12;
-	di.u.rti.table_len = fde_count * sizeof(struct eh_table_entry) / sizeof(unw_word_t);
-	return UNW_OBJ(dwarf_search_unwind_table)(as, ip, &di, pi, need_unwind_info, arg);
+	/* The file's own table follows the 12-byte header. */
+	t.segbase = mod->eh_hdr;
+	t.table_addr = mod->eh_hdr + 12;
+	t.count = fde_count;
+	return search_table(mod, &t, as, ip, pi, need_unwind_info, arg);
 }
 
 static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
@@ -156,19 +153,26 @@ static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *a
 	return -UNW_ENOINFO;
 }
 
+static bool read_stack_word(const struct unwind_ctx *ctx, uint64_t addr, uint64_t *v)
+{
+	const struct cleak_thread *t = ctx->thread;
+
+	if (addr < t->stack_start || addr - t->stack_start + 8 > t->stack_len)
+		return false;
+	memcpy(v, t->stack + (addr - t->stack_start), 8);
+	return true;
+}
+
 static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *valp,
 		      int write, void *arg)
 {
 	struct unwind_ctx *ctx = arg;
-	const struct cleak_thread *t = ctx->thread;
 
 	(void)as;
 	if (write)
 		return -UNW_EREADONLYREG;
-	if (addr >= t->stack_start && addr - t->stack_start + sizeof(*valp) <= t->stack_len) {
-		memcpy(valp, t->stack + (addr - t->stack_start), sizeof(*valp));
+	if (read_stack_word(ctx, addr, valp))
 		return 0;
-	}
 	if (cleak__modules_read(ctx->mods, addr, valp, sizeof(*valp)))
 		return 0;
 	return -UNW_EINVAL;
@@ -260,16 +264,6 @@ static char *missing_reg_message(const struct cleak_snapshot *snap,
 	return cleak__strdupf("a caller keeps its frame pointer in RBP, which only a "
 			      "ptrace stop can read, and the thread was not stopped: %s",
 			      why);
-}
-
-static bool read_stack_word(const struct unwind_ctx *ctx, uint64_t addr, uint64_t *v)
-{
-	const struct cleak_thread *t = ctx->thread;
-
-	if (addr < t->stack_start || addr - t->stack_start + 8 > t->stack_len)
-		return false;
-	memcpy(v, t->stack + (addr - t->stack_start), 8);
-	return true;
 }
 
 /*
@@ -396,6 +390,7 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 	struct cleak__modules *mods;
 	unw_addr_space_t as;
 	size_t i;
+
 	if (opts && opts->sz >= sizeof(*opts)) {
 		if (opts->max_frames)
 			max_frames = opts->max_frames;

@@ -14,6 +14,7 @@ static void stat_with_parens_in_comm(void)
 			   "3 0 123456 0 0";
 
 	CHECK(cleak__parse_stat(line, &st) == 0);
+	CHECK_STR(st.comm, "we) ird");
 	CHECK(st.state == 'S');
 	CHECK(st.ppid == 1);
 	CHECK(st.utime == 7 && st.stime == 3);
