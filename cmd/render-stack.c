@@ -80,26 +80,14 @@ static void print_state(const struct cleak_thread *t, FILE *f)
 	fputc(']', f);
 }
 
-static int cmp_size_t_by_tid(const void *a, const void *b, void *snapv)
-{
-	const struct cleak_snapshot *snap = snapv;
-	pid_t x = snap->threads[*(const size_t *)a].tid;
-	pid_t y = snap->threads[*(const size_t *)b].tid;
-
-	return (x > y) - (x < y);
-}
-
-/* Members as tid ranges with their names: "4245-4247 worker, 4250 io". */
+/* Members as tid ranges with their names: "4245-4247 worker, 4250 io".
+ * cleak_snapshot_group() lists them in ascending tid order. */
 static void print_members(const struct cleak_snapshot *snap, const struct cleak_group *g,
 			  FILE *f)
 {
-	size_t *idx = malloc(g->nmembers * sizeof(*idx));
+	const size_t *idx = g->members;
 	size_t i = 0, j, shown = 0;
 
-	if (!idx)
-		return;
-	memcpy(idx, g->members, g->nmembers * sizeof(*idx));
-	qsort_r(idx, g->nmembers, sizeof(*idx), cmp_size_t_by_tid, (void *)snap);
 	while (i < g->nmembers) {
 		const struct cleak_thread *first = &snap->threads[idx[i]];
 
@@ -124,7 +112,6 @@ static void print_members(const struct cleak_snapshot *snap, const struct cleak_
 			fprintf(f, "%d %s", first->tid, first->name);
 		i = j;
 	}
-	free(idx);
 }
 
 static void print_frames(const struct cleak_thread *t, FILE *f)
