@@ -55,5 +55,14 @@ struct render_opts {
 };
 void render_stack_text(const struct cleak_snapshot *snap, const struct render_opts *o,
 		       FILE *f);
+void render_frames(const struct cleak_thread *t, FILE *f);
+
+/* render-wait.c */
+/* "waiting for mutex 0x... held by 1234 worker-3"; without `with_fd`, the
+ * descriptor is left out (group members that differ in it). */
+void render_wait_phrase(const struct cleak_snapshot *snap, const struct cleak_thread *t,
+			bool with_fd, FILE *f);
+/* The deadlocks and the waiting chains, after the groups. */
+void render_deadlocks_text(const struct cleak_snapshot *snap, FILE *f);
 
 #endif

@@ -163,6 +163,11 @@ static int run_stack(int argc, char **argv)
 		err = cleak_snapshot_unwind(snap, &a.unwind);
 	if (!err)
 		err = cleak_snapshot_symbolize(snap, &a.sym);
+	/* What each thread waits for, then the cycles, looked at twice. */
+	if (!err)
+		err = cleak_snapshot_classify(snap);
+	if (!err)
+		err = cleak_snapshot_find_deadlocks(snap, true);
 	if (err) {
 		cli_error("%s", cleak_errmsg());
 		rc = EXIT_NOTHING;

@@ -63,12 +63,12 @@ static void print_header(const struct cleak_snapshot *snap, FILE *f)
 	fputs("\n", f);
 }
 
-/* "[S sleeping, in futex, wchan futex_do_wait]" */
+/* "[S sleeping, in futex(), wchan futex_do_wait]" */
 static void print_state(const struct cleak_thread *t, FILE *f)
 {
 	const char *sc = cleak_syscall_name(t->syscall_nr);
 
-	fprintf(f, "[%c %s", t->state ? t->state : '?', state_word(t->state));
+	fprintf(f, " [%c %s", t->state ? t->state : '?', state_word(t->state));
 	if (t->was_stopped && t->state != 'T')
 		fputs(", job-control stopped", f);
 	if (sc)
@@ -114,7 +114,48 @@ static void print_members(const struct cleak_snapshot *snap, const struct cleak_
 	}
 }
 
-static void print_frames(const struct cleak_thread *t, FILE *f)
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether a group's members wait on the same descriptor (groups do not
+ * split on it: a hundred connection readers stay one group). */
+static bool same_descriptor(const struct cleak_snapshot *snap, const struct cleak_group *g)
+{
+	const struct cleak_wait *w0 = &snap->threads[g->members[0]].wait;
+	size_t i;
+
+	for (i = 1; i < g->nmembers; i++) {
+		const struct cleak_wait *w = &snap->threads[g->members[i]].wait;
+
+		if (w->fd != w0->fd || !str_same(w->resource, w0->resource) ||
+		    w->nwatched != w0->nwatched)
+			return false;
+	}
+	return true;
+}
+
+/* "    4501 conn: fd 7: tcp 10.0.0.1:80 -> 10.0.0.9:3333 ESTABLISHED" */
+static void print_member_descriptors(const struct cleak_snapshot *snap,
+				     const struct cleak_group *g, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < g->nmembers; i++) {
+		const struct cleak_thread *t = &snap->threads[g->members[i]];
+
+		if (i == 12) {
+			fprintf(f, "    ... %zu more (-a lists all)\n", g->nmembers - i);
+			break;
+		}
+		fprintf(f, "    %d %s: ", t->tid, t->name);
+		render_wait_phrase(snap, t, true, f);
+		fputc('\n', f);
+	}
+}
+
+void render_frames(const struct cleak_thread *t, FILE *f)
 {
 	size_t i;
 
@@ -155,10 +196,12 @@ void render_stack_text(const struct cleak_snapshot *snap, const struct render_op
 			const struct cleak_thread *t = &snap->threads[i];
 
 			fprintf(f, "\nthread %d %s ", t->tid, t->name);
+			render_wait_phrase(snap, t, true, f);
 			print_state(t, f);
 			fputc('\n', f);
-			print_frames(t, f);
+			render_frames(t, f);
 		}
+		render_deadlocks_text(snap, f);
 		return;
 	}
 	if (cleak_snapshot_group(snap, &groups, &ngroups)) {
@@ -167,13 +210,18 @@ void render_stack_text(const struct cleak_snapshot *snap, const struct render_op
 	}
 	for (i = 0; i < ngroups; i++) {
 		const struct cleak_thread *t = &snap->threads[groups[i].members[0]];
+		bool same_fd = same_descriptor(snap, &groups[i]);
 
 		fprintf(f, "\n%zu thread%s ", groups[i].nmembers, groups[i].nmembers == 1 ? "" : "s");
+		render_wait_phrase(snap, t, same_fd, f);
 		print_state(t, f);
 		fputs(": ", f);
 		print_members(snap, &groups[i], f);
 		fputc('\n', f);
-		print_frames(t, f);
+		if (!same_fd)
+			print_member_descriptors(snap, &groups[i], f);
+		render_frames(t, f);
 	}
 	cleak_groups_free(groups, ngroups);
+	render_deadlocks_text(snap, f);
 }

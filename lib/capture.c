@@ -139,8 +139,7 @@ bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args)
 	}
 }
 
-/* Read `len` bytes at `addr` of the target into `buf`; returns bytes read. */
-static size_t read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
+size_t cleak__read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len };
 	struct iovec remote = { (void *)(uintptr_t)addr, len };
@@ -203,7 +202,7 @@ static void copy_stack(struct cleak_snapshot *snap, struct cleak_thread *t,
 	t->stack = malloc(want ? want : 1);
 	if (!t->stack)
 		return;
-	t->stack_len = read_target(snap->pid, sp, t->stack, want);
+	t->stack_len = cleak__read_target(snap->pid, sp, t->stack, want);
 }
 
 static void set_error(struct cleak_thread *t, char *msg)
@@ -512,6 +511,24 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	t->regs[CLEAK_REG_RSP] = before->sp;
 	t->regs[CLEAK_REG_RIP] = before->pc;
 	t->regs_known = 1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RIP;
+	/*
+	 * The arguments in the syscall line are the argument registers the
+	 * kernel saved at entry (task_pt_regs), which the call leaves alone
+	 * (x86-64 clobbers only rax, rcx, r11).  Some code parks a return
+	 * address in one: glibc's vfork pops it into rdi.
+	 */
+	{
+		static const enum cleak_reg arg_regs[6] = {
+			CLEAK_REG_RDI, CLEAK_REG_RSI, CLEAK_REG_RDX,
+			CLEAK_REG_R10, CLEAK_REG_R8, CLEAK_REG_R9,
+		};
+		size_t i;
+
+		for (i = 0; i < 6; i++) {
+			t->regs[arg_regs[i]] = before->args[i];
+			t->regs_known |= 1u << arg_regs[i];
+		}
+	}
 	t->how = CLEAK_CAPTURE_SYSCALL;
 	snap->capture.threads_unstopped++;
 	return true;
@@ -793,7 +810,7 @@ static void copy_vdso(struct cleak_snapshot *snap)
 		snap->vdso = malloc(len);
 		if (!snap->vdso)
 			return;
-		snap->vdso_len = read_target(snap->pid, m->start, snap->vdso, len);
+		snap->vdso_len = cleak__read_target(snap->pid, m->start, snap->vdso, len);
 		snap->vdso_start = m->start;
 		return;
 	}
@@ -895,6 +912,8 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		snap->capture.time_unix_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snap->capture.time_mono_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	}
 	err = check_target(snap);
 	if (err)
@@ -923,6 +942,12 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 
 		for (i = 0; i < snap->nthreads; i++)
 			snap->capture.stack_bytes += snap->threads[i].stack_len;
+	}
+	/* The target runs again: what the waits point at is read now. */
+	err = cleak__collect_wait_facts(snap);
+	if (err) {
+		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
+		goto err_free;
 	}
 	snap->capture.wall_us = cleak__now_us() - t0;
 	*out = snap;
@@ -983,6 +1008,8 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 		done++;
 	}
 	pending_flush(&pending);
+	if (done)
+		cleak__collect_wait_facts(snap);
 	snap->capture.wall_us += cleak__now_us() - t0;
 	snap->capture.stack_bytes = 0;
 	for (i = 0; i < snap->nthreads; i++)

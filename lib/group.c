@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Threads with the same state, the same syscall and the same stack form a
- * group, so that 500 idle workers read as one entry.  Biggest group first.
+ * Threads with the same state, the same syscall, the same wait (kind, lock,
+ * holder) and the same stack form a group, so that 500 idle workers read as one entry.  Biggest group first.
  */
 #include "internal.h"
 
@@ -41,6 +41,11 @@ static uint64_t thread_hash(const struct cleak_thread *t)
 
 	h = mix(h, (unsigned char)t->state);
 	h = mix(h, (uint64_t)t->syscall_nr);
+	h = mix(h, (uint64_t)t->wait.kind);
+	h = mix(h, t->wait.address);
+	h = mix(h, (uint64_t)t->wait.owner_tid);
+	h = mix(h, (uint64_t)t->wait.joined_tid);
+	h = mix(h, (uint64_t)t->wait.child_pid);
 	h = str_hash(h, t->error);
 	for (i = 0; i < t->nframes; i++) {
 		h = str_hash(h, t->frames[i].function);
@@ -57,6 +62,13 @@ static bool same_thread_state(const struct cleak_thread *a, const struct cleak_t
 
 	if (a->state != b->state || a->syscall_nr != b->syscall_nr ||
 	    !str_eq(a->error, b->error) || a->nframes != b->nframes)
+		return false;
+	/* Waiting on a different lock, or for a different holder, is a
+	 * different story even with the same stack; descriptors are not part
+	 * of it (a hundred connection readers stay one group). */
+	if (a->wait.kind != b->wait.kind || a->wait.address != b->wait.address ||
+	    a->wait.owner_tid != b->wait.owner_tid || a->wait.joined_tid != b->wait.joined_tid ||
+	    a->wait.child_pid != b->wait.child_pid)
 		return false;
 	for (i = 0; i < a->nframes; i++) {
 		const struct cleak_frame *x = &a->frames[i], *y = &b->frames[i];

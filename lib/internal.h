@@ -50,6 +50,31 @@ int cleak__list_tasks(pid_t pid, pid_t **out, size_t *n);
 
 /* capture.c: would a ptrace stop make this blocked call fail with EINTR? */
 bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args);
+/* Copy target memory without a stop (process_vm_readv); bytes read. */
+size_t cleak__read_target(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+/* waitargs.c: what a blocking call's arguments point at. */
+struct cleak__memreq {
+	uint64_t addr;
+	uint32_t len;		/* bytes wanted from addr on; 0: none */
+	uint32_t before;	/* also wanted before addr, if readable */
+};
+void cleak__wait_memreqs(const struct cleak_thread *t,
+			 struct cleak__memreq req[CLEAK_WAITMEM_COUNT]);
+/* `len` copied bytes at target address `addr`, or NULL if not copied. */
+const uint8_t *cleak__waitmem_at(const struct cleak_thread *t, enum cleak_waitmem_slot slot,
+				 uint64_t addr, size_t len);
+/* The descriptors a thread's blocking call waits on (not an epoll's
+ * interest set: that is in snap->fds).  Returns how many. */
+size_t cleak__wait_fds(const struct cleak_thread *t, int *fds, size_t max);
+
+/* resources.c: after capture, copy what classify needs from the live
+ * process (wait memory, descriptors, children); no stop. */
+int cleak__collect_wait_facts(struct cleak_snapshot *snap);
+void cleak__release_wait_facts(struct cleak_snapshot *snap);
+/* deadlock.c */
+void cleak__release_deadlocks(struct cleak_snapshot *snap);
+const struct cleak_fd *cleak__snapshot_fd(const struct cleak_snapshot *snap, int fd);
 
 /* strpool.c: interned strings that a snapshot owns (frames point into it). */
 struct cleak__strpool;

@@ -6,6 +6,7 @@
 #include "internal.h"
 #include "json_writer.h"
 #include "modules.h"
+#include "wait_json.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -83,6 +84,11 @@ void cleak__snapshot_forget_modules(struct cleak_snapshot *snap)
 
 static void thread_release(struct cleak_thread *t)
 {
+	size_t i;
+
+	for (i = 0; i < CLEAK_WAITMEM_COUNT; i++)
+		free(t->waitmem[i].bytes);
+	free(t->wait.watched);
 	free(t->stack);
 	free(t->pcs);
 	free(t->frames);
@@ -103,6 +109,8 @@ void cleak_snapshot_free(struct cleak_snapshot *snap)
 	free(snap->maps);
 	free(snap->exe);
 	free(snap->vdso);
+	cleak__release_wait_facts(snap);
+	cleak__release_deadlocks(snap);
 	cleak__snapshot_forget_modules(snap);
 	if (snap->priv)
 		cleak__strpool_free(((struct snapshot_priv *)snap->priv)->pool);
@@ -147,7 +155,8 @@ static void write_frame(struct cleak__jw *w, const struct cleak_frame *f)
 	cleak__jw_object_end(w);
 }
 
-static void write_thread(struct cleak__jw *w, const struct cleak_thread *t)
+static void write_thread(struct cleak__jw *w, const struct cleak_snapshot *snap,
+			 const struct cleak_thread *t)
 {
 	char state[2] = { t->state ? t->state : '?', 0 };
 	size_t i;
@@ -185,6 +194,8 @@ static void write_thread(struct cleak__jw *w, const struct cleak_thread *t)
 	cleak__jw_bool(w, t->syscall_nr == -2);
 	cleak__jw_key(w, "wchan");
 	cleak__jw_string(w, t->wchan[0] ? t->wchan : NULL);
+	cleak__jw_key(w, "wait");
+	cleak__write_wait(w, snap, t);
 	cleak__jw_key(w, "capture");
 	cleak__jw_string(w, how_name(t->how));
 	cleak__jw_key(w, "pause_us");
@@ -247,8 +258,10 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f, bool p
 	cleak__jw_key(&w, "threads");
 	cleak__jw_array_begin(&w);
 	for (i = 0; i < snap->nthreads; i++)
-		write_thread(&w, &snap->threads[i]);
+		write_thread(&w, snap, &snap->threads[i]);
 	cleak__jw_array_end(&w);
+	cleak__jw_key(&w, "deadlocks");
+	cleak__write_deadlocks(&w, snap);
 	cleak__jw_object_end(&w);
 	fflush(f);
 	return ferror(f) ? cleak__fail(EIO, "cannot write JSON output") : 0;
@@ -301,9 +314,10 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 		       size_t index)
 {
 	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
-	json_object *frames, *sc, *args;
+	json_object *frames, *sc, *args, *wait;
 	const char *s;
 	size_t i, n;
+	int err;
 
 	if (!json_object_is_type(jt, json_type_object))
 		return cleak__fail(EINVAL, "threads[%zu] is not an object", index);
@@ -337,6 +351,12 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 	s = get_str(jt, "error");
 	if (s && !(t->error = strdup(s)))
 		return cleak__fail(ENOMEM, "out of memory");
+	if (!json_object_object_get_ex(jt, "wait", &wait) ||
+	    json_object_is_type(wait, json_type_null))
+		wait = NULL;
+	err = cleak__read_wait(snap, wait, t, index);
+	if (err)
+		return err;
 	if (!json_object_object_get_ex(jt, "frames", &frames))
 		return 0;
 	if (!json_object_is_type(frames, json_type_array))
@@ -376,7 +396,7 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct cleak_snapshot *snap = NULL;
-	json_object *root = NULL, *threads, *cap;
+	json_object *root = NULL, *threads, *cap, *deadlocks;
 	enum json_tokener_error jerr = json_tokener_continue;
 	char buf[65536];
 	size_t n, i;
@@ -441,6 +461,10 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 		if (err)
 			goto out;
 	}
+	if (!json_object_object_get_ex(root, "deadlocks", &deadlocks) ||
+	    json_object_is_type(deadlocks, json_type_null))
+		deadlocks = NULL;
+	err = cleak__read_deadlocks(snap, deadlocks);
 out:
 	json_tokener_free(tok);
 	json_object_put(root);

@@ -332,8 +332,11 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			break;
 		}
 		/* The stack grows down: each caller's SP is higher.  A frame
-		 * that does not move SP up is a loop in garbage. */
-		if (t->npcs > 0 && sp <= prev_sp && sp != 0) {
+		 * that does not move SP up is a loop in garbage, except right
+		 * above the innermost frame when that frame already popped its
+		 * return address (glibc's vfork keeps it in rdi). */
+		if (t->npcs > 0 && sp <= prev_sp && sp != 0 &&
+		    !(t->npcs == 1 && sp == prev_sp && ip != t->pcs[0])) {
 			set_error(t, strdup("unwinding stopped: the stack pointer "
 					    "did not move (corrupt stack?)"));
 			t->unwind_truncated = true;

@@ -11,7 +11,11 @@
  *                               (libunwind over the copy, no ptrace)
  *   cleak_snapshot_symbolize()  addresses to functions, inlined frames and
  *                               source lines (libdw/libelf)
- *   cleak_snapshot_group()      threads with identical state and stack
+ *   cleak_snapshot_classify()   what each thread waits for: a mutex and
+ *                               its holder, a descriptor, a child, ...
+ *   cleak_snapshot_find_deadlocks()  cycles in the wait-for graph,
+ *                               confirmed by a second look
+ *   cleak_snapshot_group()      threads with identical state, wait and stack
  *
  * A snapshot is plain data: it holds no pointer into the live process and
  * no open handle once capture returns, and it round-trips through JSON
@@ -70,6 +74,87 @@ struct cleak_frame {
 	int column;		/* 0 when unknown */
 };
 
+/* What a blocked thread waits for; names in cleak_wait_kind_name(). */
+enum cleak_wait_kind {
+	CLEAK_WAIT_UNKNOWN = 0,
+	CLEAK_WAIT_RUNNING,	/* on a CPU or runnable */
+	CLEAK_WAIT_MUTEX,
+	CLEAK_WAIT_RWLOCK,
+	CLEAK_WAIT_CONDVAR,
+	CLEAK_WAIT_SEMAPHORE,
+	CLEAK_WAIT_FUTEX,	/* any other futex wait */
+	CLEAK_WAIT_JOIN,	/* pthread_join */
+	CLEAK_WAIT_POLL,	/* epoll_wait, poll, select, ppoll, pselect */
+	CLEAK_WAIT_READ,
+	CLEAK_WAIT_WRITE,
+	CLEAK_WAIT_ACCEPT,
+	CLEAK_WAIT_CONNECT,
+	CLEAK_WAIT_SLEEP,
+	CLEAK_WAIT_CHILD,	/* "wait-child": waitpid, waitid, vfork */
+	CLEAK_WAIT_SIGNAL,	/* pause, sigsuspend, sigwait* */
+	CLEAK_WAIT_DISK,	/* uninterruptible sleep (state D) */
+	CLEAK_WAIT_STOPPED,
+	CLEAK_WAIT_ZOMBIE,
+	CLEAK_WAIT_SYSCALL,	/* any other system call */
+	CLEAK_WAIT__COUNT
+};
+
+/* "mutex", "wait-child", ...; NULL when out of range. */
+const char *cleak_wait_kind_name(enum cleak_wait_kind kind);
+/* The kind with that name, or -1. */
+int cleak_wait_kind_from_name(const char *name);
+
+/* Whether a wait can end by itself. */
+enum cleak_timeout {
+	CLEAK_TIMEOUT_UNKNOWN = 0,	/* e.g. a socket's SO_RCVTIMEO is invisible */
+	CLEAK_TIMEOUT_NONE,		/* unbounded: only another party ends it */
+	CLEAK_TIMEOUT_BOUNDED,		/* a timed wait */
+};
+
+/* A descriptor that a poll watches. Strings are owned by the snapshot. */
+struct cleak_watched_fd {
+	int fd;
+	char *resource;
+};
+
+/* Filled by cleak_snapshot_classify(); strings are owned by the snapshot. */
+struct cleak_wait {
+	enum cleak_wait_kind kind;
+	uint64_t address;	/* the lock, condvar, semaphore or futex word; 0: none */
+	pid_t owner_tid;	/* mutex holder or rwlock writer; 0: unknown or none */
+	pid_t joined_tid;	/* join: the thread being joined */
+	pid_t child_pid;	/* wait-child: the child; -1: any child */
+	char *child_comm;	/* its command, when known */
+	bool for_write;		/* rwlock: waiting to write (else to read) */
+	int fd;			/* the descriptor waited on; -1: none */
+	char *resource;		/* what fd or address is, in words */
+	char *detail;		/* more words ("priority-inheritance mutex", ...) */
+	struct cleak_watched_fd *watched;	/* poll: the descriptors watched */
+	size_t nwatched;
+	enum cleak_timeout timeout;
+	/* The timeout the call was given (relative ones) or the time left at
+	 * capture (absolute deadlines); -1 when not known. */
+	int64_t timeout_ms;
+};
+
+/*
+ * Memory a blocking call's arguments point at, copied right after capture
+ * without a stop (the call is still blocked on it): the lock word and its
+ * neighbours, a pollfd array or fd_set, the timeout.
+ */
+enum cleak_waitmem_slot {
+	CLEAK_WAITMEM_OBJECT,	/* lock word, pollfd array, read fd_set, sigset */
+	CLEAK_WAITMEM_OBJECT2,	/* write fd_set */
+	CLEAK_WAITMEM_TIMEOUT,	/* struct timespec / timeval */
+	CLEAK_WAITMEM_COUNT
+};
+
+struct cleak_memcopy {
+	uint64_t addr;
+	uint32_t len;		/* 0: nothing copied */
+	uint8_t *bytes;
+};
+
 struct cleak_thread {
 	pid_t tid;
 	char name[64];		/* /proc/<pid>/task/<tid>/comm */
@@ -101,6 +186,10 @@ struct cleak_thread {
 	bool unwind_truncated;	/* chain ended early; reason in error */
 	bool needs_regs;	/* unwinding needed a register the syscall line lacks */
 
+	/* classify */
+	struct cleak_memcopy waitmem[CLEAK_WAITMEM_COUNT];	/* capture facts */
+	struct cleak_wait wait;
+
 	/* Why this thread is incomplete (NULL when it is not). */
 	char *error;
 };
@@ -113,6 +202,32 @@ struct cleak_mapping {
 	bool deleted;
 };
 
+/* A descriptor that some thread's wait refers to, described at capture. */
+struct cleak_fd {
+	int fd;
+	char *link;		/* /proc/<pid>/fd/<fd>: "socket:[1234]" */
+	char *resource;		/* in words: "tcp 127.0.0.1:8080 (listening)" */
+	int *watched;		/* an epoll's interest set (fdinfo "tfd:") */
+	size_t nwatched;
+};
+
+/* A child process, for waitpid(-1) and friends. */
+struct cleak_child {
+	pid_t pid;
+	pid_t parent_tid;	/* the thread that created it */
+	char comm[64];
+};
+
+/*
+ * A cycle in the wait-for graph (thread -> lock -> holder, thread ->
+ * joined thread): none of its threads can go on.
+ */
+struct cleak_deadlock {
+	pid_t *tids;		/* tids[i] waits for tids[i + 1]; the last for tids[0] */
+	size_t ntids;
+	bool confirmed;		/* seen unchanged by a second look at the live process */
+};
+
 struct cleak_capture_info {
 	bool freeze;			/* all threads stopped together */
 	uint64_t wall_us;		/* whole capture */
@@ -123,6 +238,7 @@ struct cleak_capture_info {
 	unsigned threads_vanished;	/* exited during capture */
 	size_t stack_bytes;		/* total bytes of stack copied */
 	int64_t time_unix_ms;		/* when the capture started */
+	int64_t time_mono_ms;		/* the same on CLOCK_MONOTONIC */
 };
 
 struct cleak_snapshot {
@@ -139,6 +255,15 @@ struct cleak_snapshot {
 	uint64_t vdso_start;
 	uint8_t *vdso;
 	size_t vdso_len;
+	/* Capture facts for classify: the descriptors waits refer to (by fd)
+	 * and the children, when some thread waits for one. */
+	struct cleak_fd *fds;
+	size_t nfds;
+	struct cleak_child *children;
+	size_t nchildren;
+	/* cleak_snapshot_find_deadlocks() */
+	struct cleak_deadlock *deadlocks;
+	size_t ndeadlocks;
 	/* Library-owned storage (frame strings); do not touch. */
 	void *priv;
 };
@@ -196,9 +321,30 @@ struct cleak_symbolize_opts {
 int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 			     const struct cleak_symbolize_opts *opts);
 
+/*
+ * Fill threads[].wait from each thread's state, syscall line, wchan, the
+ * capture facts and its top frames (symbolize first: glibc's exported
+ * names, such as pthread_mutex_lock, tell a mutex from a condvar).
+ */
+int cleak_snapshot_classify(struct cleak_snapshot *snap);
+
+/*
+ * Find the cycles in the wait-for graph into snap->deadlocks.  With
+ * `confirm`, look again at each cycle's threads in the live process (their
+ * syscall lines and lock words, no stop) and keep only cycles that did not
+ * move: a default capture is not one instant.
+ */
+int cleak_snapshot_find_deadlocks(struct cleak_snapshot *snap, bool confirm);
+
+/* The thread that `t` waits for (a lock's holder, a joined thread), if it
+ * is a thread of this snapshot; else NULL. */
+const struct cleak_thread *cleak_wait_holder(const struct cleak_snapshot *snap,
+					     const struct cleak_thread *t);
+
 void cleak_snapshot_free(struct cleak_snapshot *snap);
 
-/* Threads with the same state, syscall and frames form one group. */
+/* Threads with the same state, syscall, wait (kind, lock, holder) and
+ * frames form one group. */
 struct cleak_group {
 	size_t *members;	/* indexes into snap->threads, ascending tid */
 	size_t nmembers;

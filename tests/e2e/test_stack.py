@@ -99,7 +99,8 @@ def test_text_groups_identical_threads():
         check(proc.returncode == 0, proc.stderr)
         out = proc.stdout
         check(out.startswith("pid %d (threads)" % fx.pid), out[:200])
-        check("5 threads [S sleeping, in futex()" in out, out[:2000])
+        check("5 threads waiting on a condition variable (futex 0x" in out, out[:2000])
+        check("[S sleeping, in futex(), wchan " in out, out[:2000])
         # the biggest group comes first
         first = out.split("\n\n")[1]
         check(first.startswith("5 threads"), first)
@@ -173,6 +174,8 @@ def test_stopped_process_stays_stopped():
             check(proc.returncode in (0, 1), proc.stderr)
             doc = json.loads(proc.stdout)
             check(doc["threads"][0]["state"] == "T", doc["threads"][0]["state"])
+            kinds = {t["wait"]["kind"] for t in doc["threads"]}
+            check(kinds == {"stopped"}, kinds)
             # Already stopped, so stopping it for its registers costs the
             # epoll waiter no EINTR: it is taken like the others.
             ep = thread_by_name(doc, "epoll-eintr")
