@@ -151,6 +151,13 @@ void render_wait_phrase(const struct cleak_snapshot *snap, const struct cleak_th
 		break;
 	case CLEAK_WAIT_STOPPED:
 		fputs("stopped", f);
+		if (w->stopped_while != CLEAK_WAIT_UNKNOWN)
+			fprintf(f, " while %s", w->stopped_while == CLEAK_WAIT_RUNNING ? "running"
+				: cleak_wait_kind_name(w->stopped_while));
+		if (w->owner_tid > 0) {
+			fprintf(f, " 0x%" PRIx64, w->address);
+			print_holder(snap, t, f);
+		}
 		break;
 	case CLEAK_WAIT_ZOMBIE:
 		fputs("exited, not yet reaped (zombie)", f);

@@ -618,6 +618,23 @@ static int classify_syscall(const struct cleak_snapshot *snap, struct cleak__str
 	return 0;
 }
 
+/*
+ * A stopped thread keeps what it was waiting for (owner, descriptor), so
+ * that a deadlock in a process someone stopped is still found; only its
+ * kind says "stopped".
+ */
+static void mark_stopped(struct cleak__strpool *pool, const struct cleak_thread *t,
+			 struct cleak_wait *w)
+{
+	w->stopped_while = w->kind;
+	w->kind = CLEAK_WAIT_STOPPED;
+	w->detail = cleak__intern(pool, t->state == 't'
+		? "stopped by a debugger or tracer (tracing stop)"
+		: "stopped by a signal (SIGSTOP, SIGTSTP, ...); SIGCONT resumes it");
+	w->timeout = CLEAK_TIMEOUT_NONE;
+	w->timeout_ms = -1;
+}
+
 static int classify_thread(const struct cleak_snapshot *snap, struct cleak__strpool *pool,
 			   struct cleak_thread *t)
 {
@@ -629,27 +646,8 @@ static int classify_thread(const struct cleak_snapshot *snap, struct cleak__strp
 	memset(w, 0, sizeof(*w));
 	w->fd = -1;
 	w->timeout_ms = -1;
-	switch (t->state) {
-	case 'Z':
-	case 'X':
+	if (t->state == 'Z' || t->state == 'X') {
 		w->kind = CLEAK_WAIT_ZOMBIE;
-		return 0;
-	case 'T':
-	case 't':
-		w->kind = CLEAK_WAIT_STOPPED;
-		w->timeout = CLEAK_TIMEOUT_NONE;
-		w->detail = cleak__intern(pool, t->state == 't'
-			? "stopped by a debugger or tracer (tracing stop)"
-			: "stopped by a signal (SIGSTOP, SIGTSTP, ...); SIGCONT resumes it");
-		return 0;
-	default:
-		break;
-	}
-	if (t->was_stopped) {
-		w->kind = CLEAK_WAIT_STOPPED;
-		w->timeout = CLEAK_TIMEOUT_NONE;
-		w->detail = cleak__intern(pool, "stopped by a signal (SIGSTOP, SIGTSTP, ...); "
-					  "SIGCONT resumes it");
 		return 0;
 	}
 	if (t->syscall_nr >= 0)
@@ -658,6 +656,10 @@ static int classify_thread(const struct cleak_snapshot *snap, struct cleak__strp
 		w->kind = CLEAK_WAIT_RUNNING;
 	else
 		w->detail = cleak__intern(pool, "blocked outside a system call");
+	if (t->state == 'T' || t->state == 't' || t->was_stopped) {
+		mark_stopped(pool, t, w);
+		return err;
+	}
 	/* Uninterruptible sleep: the call is stuck in the kernel (disk,
 	 * NFS, FUSE, a kernel lock), except a vfork parent, which waits
 	 * killably for its child. */

@@ -18,17 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Only lock and join waits name another thread; a stopped thread keeps
+ * the holder of what it was waiting for (classify.c). */
 static pid_t waits_for(const struct cleak_thread *t)
 {
-	switch (t->wait.kind) {
-	case CLEAK_WAIT_MUTEX:
-	case CLEAK_WAIT_RWLOCK:
-		return t->wait.owner_tid;
-	case CLEAK_WAIT_JOIN:
-		return t->wait.joined_tid;
-	default:
-		return 0;
-	}
+	return t->wait.owner_tid > 0 ? t->wait.owner_tid : t->wait.joined_tid;
 }
 
 static ssize_t index_of(const struct cleak_snapshot *snap, pid_t tid)
@@ -53,18 +47,19 @@ const struct cleak_thread *cleak_wait_holder(const struct cleak_snapshot *snap,
  * rwlock's __cur_writer (classify.c). */
 static bool holder_word(const struct cleak_thread *t, uint64_t *addr, size_t *len)
 {
-	switch (t->wait.kind) {
-	case CLEAK_WAIT_MUTEX:
-		*addr = t->wait.address;
-		*len = 12;
-		return true;
-	case CLEAK_WAIT_RWLOCK:
-		*addr = t->wait.address + 24;
-		*len = 4;
-		return true;
-	default:
+	enum cleak_wait_kind kind = t->wait.kind == CLEAK_WAIT_STOPPED ? t->wait.stopped_while
+									 : t->wait.kind;
+
+	if (!t->wait.owner_tid)
 		return false;	/* a join: its word is in the syscall line */
+	if (kind == CLEAK_WAIT_RWLOCK) {
+		*addr = t->wait.address + 24;	/* an rwlock's __cur_writer */
+		*len = 4;
+	} else {
+		*addr = t->wait.address;	/* a mutex's __lock .. __owner */
+		*len = 12;
 	}
+	return true;
 }
 
 /*

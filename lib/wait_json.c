@@ -74,6 +74,9 @@ void cleak__write_wait(struct cleak__jw *w, const struct cleak_snapshot *snap,
 		cleak__jw_object_end(w);
 	}
 	cleak__jw_array_end(w);
+	cleak__jw_key(w, "stopped_while");
+	cleak__jw_string(w, wt->kind == CLEAK_WAIT_STOPPED ? cleak_wait_kind_name(wt->stopped_while)
+							   : NULL);
 	cleak__jw_key(w, "timeout");
 	if (wt->timeout == CLEAK_TIMEOUT_UNKNOWN)
 		cleak__jw_null(w);
@@ -190,6 +193,8 @@ int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_
 	w->fd = (int)get_number(jw, "fd", -1);
 	w->resource = cleak__intern(pool, get_string(jw, "resource"));
 	w->detail = cleak__intern(pool, get_string(jw, "detail"));
+	kind = cleak_wait_kind_from_name(get_string(jw, "stopped_while"));
+	w->stopped_while = kind < 0 ? CLEAK_WAIT_UNKNOWN : (enum cleak_wait_kind)kind;
 	v = get(jw, "timeout");
 	w->timeout = !v ? CLEAK_TIMEOUT_UNKNOWN
 		   : json_object_get_boolean(v) ? CLEAK_TIMEOUT_BOUNDED : CLEAK_TIMEOUT_NONE;

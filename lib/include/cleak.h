@@ -131,6 +131,9 @@ struct cleak_wait {
 	char *detail;		/* more words ("priority-inheritance mutex", ...) */
 	struct cleak_watched_fd *watched;	/* poll: the descriptors watched */
 	size_t nwatched;
+	/* stopped: what the thread was doing when it was stopped (its
+	 * holder and descriptor fields are kept). */
+	enum cleak_wait_kind stopped_while;
 	enum cleak_timeout timeout;
 	/* The timeout the call was given (relative ones) or the time left at
 	 * capture (absolute deadlines); -1 when not known. */
