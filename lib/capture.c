@@ -531,6 +531,9 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	}
 	t->how = CLEAK_CAPTURE_SYSCALL;
 	snap->capture.threads_unstopped++;
+	/* The lock word now, while it still matches the syscall line (a
+	 * busy lock changes hands within microseconds). */
+	cleak__copy_waitmem(snap->pid, t);
 	return true;
 }
 
@@ -567,6 +570,13 @@ static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 			break;
 		if (capture_blocked(snap, t, taskfd, &sc, limit))
 			goto out;
+	}
+	/* A thread in uninterruptible sleep only stops when the sleep ends,
+	 * which may be never (a hung NFS server): do not wait for it. */
+	if (t->state == 'D') {
+		set_error(t, strdup("in uninterruptible sleep outside a readable system call; "
+				    "not stopped, since a stop would wait until it wakes"));
+		goto out;
 	}
 	/* A job-control stop already interrupted its call: stopping it
 	 * again costs the program nothing. */
@@ -733,6 +743,12 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 
 			if (t->how != CLEAK_CAPTURE_NONE || t->error || state_has_no_stack(t->state))
 				continue;
+			/* Uninterruptible: it would stop only when it wakes, and it
+			 * runs no user code meanwhile; read it as it sleeps. */
+			if (t->state == 'D') {
+				capture_thread(snap, t, limit, false, &pending);
+				continue;
+			}
 			err = seize(t->tid, t);
 			if (err == -ESRCH)
 				mark_vanished(snap, t);
@@ -964,6 +980,10 @@ static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread
 	int err;
 
 	set_error(t, NULL);	/* what the first pass said no longer holds */
+	for (size_t i = 0; i < CLEAK_WAITMEM_COUNT; i++) {
+		free(t->waitmem[i].bytes);
+		memset(&t->waitmem[i], 0, sizeof(t->waitmem[i]));
+	}
 	if (read_thread_lines(snap->pid, t) < 0) {
 		mark_vanished(snap, t);
 		return;

@@ -63,7 +63,7 @@ struct facts {
 
 /* ---- copying the memory a blocked call points at ---- */
 
-static void copy_waitmem(pid_t pid, struct cleak_thread *t)
+void cleak__copy_waitmem(pid_t pid, struct cleak_thread *t)
 {
 	struct cleak__memreq req[CLEAK_WAITMEM_COUNT];
 	size_t i;
@@ -719,7 +719,10 @@ int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 
 		if (t->syscall_nr < 0)
 			continue;
-		copy_waitmem(snap->pid, t);
+		/* Capture copies it right after the syscall line, when the
+		 * two still agree; threads it did not copy are done now. */
+		if (!t->waitmem[CLEAK_WAITMEM_OBJECT].bytes && !t->waitmem[CLEAK_WAITMEM_TIMEOUT].bytes)
+			cleak__copy_waitmem(snap->pid, t);
 		n = cleak__wait_fds(t, fds, MAX_WAIT_FDS);
 		for (j = 0; j < n && !err; j++)
 			err = add_fd_entry(&fx, fds[j]);

@@ -1,6 +1,7 @@
 """What each thread waits for, and deadlocks: against the waits fixture,
 whose threads sit in known waits, with ground truth from /proc and from
 the fixture itself (lock addresses, ports, its child)."""
+import json
 import os
 import signal
 
@@ -181,17 +182,19 @@ def test_a_busy_lock_is_not_a_deadlock():
     """slow-holder keeps a mutex 30 ms at a time and slow-waiter keeps
     taking it: often one waits for the other, never both for each other."""
     with Waits() as fx:
-        seen_waiting = 0
+        seen_holder = 0
         for _ in range(8):
             doc, _ = cleak_json(fx.pid)
             names = {t["tid"]: t["name"] for t in doc["threads"]}
             for d in doc["deadlocks"]:
                 check(not any(names[t].startswith("slow-") for t in d["tids"]), d)
             w = wait_of(doc, "slow-waiter")
+            # Only slow-holder ever holds it; a lock that changed hands
+            # while it was read may show no holder, never a wrong one.
             if w["kind"] == "mutex":
-                seen_waiting += 1
-                check(w["owner_tid"] == tid_of(doc, "slow-holder"), w)
-        check(seen_waiting > 0, "slow-waiter never seen waiting for the mutex")
+                check(w["owner_tid"] in (None, tid_of(doc, "slow-holder")), w)
+                seen_holder += w["owner_tid"] is not None
+        check(seen_holder > 0, "slow-waiter never seen waiting for slow-holder")
 
 
 def test_zombie_leader():
@@ -224,3 +227,17 @@ def test_stopped_by_signal():
             check(w["stopped_while"] == "mutex" and w["owner_tid"] == tid_of(doc, "dl2-b"), w)
         finally:
             os.kill(fx.pid, signal.SIGCONT)
+
+
+def test_freeze_reads_an_uninterruptible_thread_without_stopping_it():
+    """A thread in state D stops only when it wakes: --freeze must read it
+    as it sleeps instead of waiting for a stop that does not come."""
+    with Waits() as fx:
+        proc = cleak("stack", "--json", "--freeze", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        t = thread_by_name(doc, "vfork")
+        check(t["state"] == "D" and t["capture"] == "syscall" and t["error"] is None, t)
+        check(has_mark(t, "vfork"), [f["function"] for f in t["frames"]])
+        check(doc["capture"]["threads_stopped"] == len(doc["threads"]) - 1, doc["capture"])
+        check(len(doc["deadlocks"]) == 3, doc["deadlocks"])
