@@ -1,4 +1,5 @@
-"""Targets as they are found in production: other mount namespaces, churn."""
+"""Targets as they are found in production: other mount and network
+namespaces, churn."""
 import json
 import os
 import shutil
@@ -36,6 +37,40 @@ def test_binary_only_visible_in_the_targets_mount_namespace():
         p.kill()
         p.wait()
         os.rmdir(hidden)
+
+
+def test_sockets_in_the_targets_network_namespace():
+    """A container's sockets are not in the host's tables: cleak reads the
+    target's own /proc/PID/net and asks sock_diag inside its namespace."""
+    for tool in ("unshare", "ip"):
+        if not shutil.which(tool):
+            raise AssertionError("%s is needed for this test (util-linux, iproute2)" % tool)
+    script = "ip link set lo up && exec %s" % os.path.join(BUILD, "fixtures", "waits")
+    p = subprocess.Popen(["unshare", "--net", "sh", "-c", script],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        check(line.startswith("ready"), "fixture in a network namespace: %r" % line)
+        pid = int(line.split()[1])
+        p.stdin.write("ports\n")
+        p.stdin.flush()
+        port, aport, unix_path = p.stdout.readline().split()[1:4]
+        check(os.readlink("/proc/self/ns/net") != os.readlink("/proc/%d/ns/net" % pid),
+              "the fixture must have its own network namespace")
+        with open("/proc/self/net/tcp") as f:
+            ours = f.read()
+        check(":%04X " % int(aport) not in ours, "port %s is visible from here" % aport)
+        proc = cleak("stack", "--json", pid)
+        check(proc.returncode == 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        w = thread_by_name(doc, "accept")["wait"]
+        check(w["resource"] == "tcp 127.0.0.1:%s (listening)" % aport, w)
+        w = thread_by_name(doc, "unix-read")["wait"]
+        check(w["resource"].startswith("unix socket connected to %s (other end: this process fd "
+                                       % unix_path), w)
+    finally:
+        p.kill()
+        p.wait()
 
 
 def test_threads_born_and_dying_during_capture():
