@@ -241,3 +241,23 @@ def test_freeze_reads_an_uninterruptible_thread_without_stopping_it():
         check(has_mark(t, "vfork"), [f["function"] for f in t["frames"]])
         check(doc["capture"]["threads_stopped"] == len(doc["threads"]) - 1, doc["capture"])
         check(len(doc["deadlocks"]) == 3, doc["deadlocks"])
+
+
+def test_waits_restarted_after_a_stop_keep_their_kind():
+    """After any ptrace stop (here cleak's own --freeze) an interrupted
+    timed wait shows as restart_syscall; frames and wchan still tell."""
+    with Waits() as fx:
+        before, _ = cleak_json(fx.pid)
+        proc = cleak("stack", "--freeze", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+        for name in ("sleeper", "cond-timed"):
+            tid = tid_of(before, name)
+            check(wait_until(lambda: syscall_args(fx.pid, tid)[0] == "219"),
+                  "%s not in restart_syscall: %s" % (name, syscall_args(fx.pid, tid)))
+        after, _ = cleak_json(fx.pid)
+        w = wait_of(after, "sleeper")
+        check(w["kind"] == "sleep" and w["timeout"] is True, w)
+        w = wait_of(after, "cond-timed")
+        check(w["kind"] == "condvar" and w["timeout"] is True, w)
+        check(w["address"] == wait_of(before, "cond-timed")["address"], (w, before))
+        check(len(after["deadlocks"]) == 3, after["deadlocks"])
