@@ -269,7 +269,8 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f, bool p
 
 /* ---- reading back ---- */
 
-static const char *get_str(json_object *o, const char *key)
+/* Members of a JSON object; a missing or null member gives the default. */
+const char *cleak__json_str(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -278,7 +279,7 @@ static const char *get_str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-static int64_t get_int(json_object *o, const char *key, int64_t dflt)
+int64_t cleak__json_int(json_object *o, const char *key, int64_t dflt)
 {
 	json_object *v;
 
@@ -289,12 +290,12 @@ static int64_t get_int(json_object *o, const char *key, int64_t dflt)
 
 static uint64_t get_hex(json_object *o, const char *key)
 {
-	const char *s = get_str(o, key);
+	const char *s = cleak__json_str(o, key);
 
 	return s ? strtoull(s, NULL, 16) : 0;
 }
 
-static bool get_bool(json_object *o, const char *key)
+bool cleak__json_bool(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -321,20 +322,20 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 
 	if (!json_object_is_type(jt, json_type_object))
 		return cleak__fail(EINVAL, "threads[%zu] is not an object", index);
-	t->tid = (pid_t)get_int(jt, "tid", -1);
+	t->tid = (pid_t)cleak__json_int(jt, "tid", -1);
 	if (t->tid <= 0)
 		return cleak__fail(EINVAL, "threads[%zu] has no valid \"tid\"", index);
-	s = get_str(jt, "name");
+	s = cleak__json_str(jt, "name");
 	snprintf(t->name, sizeof(t->name), "%s", s ? s : "");
-	s = get_str(jt, "state");
+	s = cleak__json_str(jt, "state");
 	t->state = s && *s ? s[0] : '?';
-	t->start_time = (uint64_t)get_int(jt, "start_time", 0);
-	t->utime = (uint64_t)get_int(jt, "utime", 0);
-	t->stime = (uint64_t)get_int(jt, "stime", 0);
-	t->syscall_nr = get_bool(jt, "running") ? -2 : -1;
+	t->start_time = (uint64_t)cleak__json_int(jt, "start_time", 0);
+	t->utime = (uint64_t)cleak__json_int(jt, "utime", 0);
+	t->stime = (uint64_t)cleak__json_int(jt, "stime", 0);
+	t->syscall_nr = cleak__json_bool(jt, "running") ? -2 : -1;
 	if (json_object_object_get_ex(jt, "syscall", &sc) &&
 	    json_object_is_type(sc, json_type_object)) {
-		t->syscall_nr = get_int(sc, "nr", -1);
+		t->syscall_nr = cleak__json_int(sc, "nr", -1);
 		if (json_object_object_get_ex(sc, "args", &args) &&
 		    json_object_is_type(args, json_type_array))
 			for (i = 0; i < 6 && i < json_object_array_length(args); i++) {
@@ -342,13 +343,13 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 				t->syscall_args[i] = s ? strtoull(s, NULL, 16) : 0;
 			}
 	}
-	s = get_str(jt, "wchan");
+	s = cleak__json_str(jt, "wchan");
 	snprintf(t->wchan, sizeof(t->wchan), "%s", s ? s : "");
-	t->how = how_from_name(get_str(jt, "capture"));
-	t->pause_us = (uint32_t)get_int(jt, "pause_us", 0);
-	t->was_stopped = get_bool(jt, "was_stopped");
-	t->unwind_truncated = get_bool(jt, "truncated");
-	s = get_str(jt, "error");
+	t->how = how_from_name(cleak__json_str(jt, "capture"));
+	t->pause_us = (uint32_t)cleak__json_int(jt, "pause_us", 0);
+	t->was_stopped = cleak__json_bool(jt, "was_stopped");
+	t->unwind_truncated = cleak__json_bool(jt, "truncated");
+	s = cleak__json_str(jt, "error");
 	if (s && !(t->error = strdup(s)))
 		return cleak__fail(ENOMEM, "out of memory");
 	if (!json_object_object_get_ex(jt, "wait", &wait) ||
@@ -373,17 +374,17 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 		if (!json_object_is_type(jf, json_type_object))
 			return cleak__fail(EINVAL, "threads[%zu].frames[%zu] is not an object",
 					   index, i);
-		if (!get_str(jf, "pc"))
+		if (!cleak__json_str(jf, "pc"))
 			return cleak__fail(EINVAL, "threads[%zu].frames[%zu] has no \"pc\"",
 					   index, i);
 		f->pc = get_hex(jf, "pc");
-		f->function = cleak__intern(pool, get_str(jf, "function"));
-		f->module = cleak__intern(pool, get_str(jf, "module"));
+		f->function = cleak__intern(pool, cleak__json_str(jf, "function"));
+		f->module = cleak__intern(pool, cleak__json_str(jf, "module"));
 		f->module_offset = get_hex(jf, "module_offset");
-		f->file = cleak__intern(pool, get_str(jf, "file"));
-		f->line = (int)get_int(jf, "line", 0);
-		f->column = (int)get_int(jf, "column", 0);
-		f->inlined = get_bool(jf, "inlined");
+		f->file = cleak__intern(pool, cleak__json_str(jf, "file"));
+		f->line = (int)cleak__json_int(jf, "line", 0);
+		f->column = (int)cleak__json_int(jf, "column", 0);
+		f->inlined = cleak__json_bool(jf, "inlined");
 		/* pcs: one per physical frame, for grouping */
 		if (!(t->nframes > 0 && t->frames[t->nframes - 1].inlined))
 			t->pcs[t->npcs++] = f->pc;
@@ -418,7 +419,7 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 								: json_tokener_error_desc(jerr));
 		goto out;
 	}
-	if (!json_object_is_type(root, json_type_object) || get_int(root, "pid", -1) <= 0 ||
+	if (!json_object_is_type(root, json_type_object) || cleak__json_int(root, "pid", -1) <= 0 ||
 	    !json_object_object_get_ex(root, "threads", &threads) ||
 	    !json_object_is_type(threads, json_type_array)) {
 		err = cleak__fail(EINVAL, "not a cleak snapshot: expected an object with "
@@ -430,23 +431,23 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 		err = cleak__fail(ENOMEM, "out of memory");
 		goto out;
 	}
-	snap->pid = (pid_t)get_int(root, "pid", 0);
-	s = get_str(root, "comm");
+	snap->pid = (pid_t)cleak__json_int(root, "pid", 0);
+	s = cleak__json_str(root, "comm");
 	snprintf(snap->comm, sizeof(snap->comm), "%s", s ? s : "");
-	s = get_str(root, "exe");
+	s = cleak__json_str(root, "exe");
 	snap->exe = s ? strdup(s) : NULL;
-	snap->exe_deleted = get_bool(root, "exe_deleted");
-	snap->capture.time_unix_ms = get_int(root, "time_unix_ms", 0);
+	snap->exe_deleted = cleak__json_bool(root, "exe_deleted");
+	snap->capture.time_unix_ms = cleak__json_int(root, "time_unix_ms", 0);
 	if (json_object_object_get_ex(root, "capture", &cap)) {
-		s = get_str(cap, "mode");
+		s = cleak__json_str(cap, "mode");
 		snap->capture.freeze = s && strcmp(s, "freeze") == 0;
-		snap->capture.pause_us = (uint64_t)get_int(cap, "pause_us", 0);
-		snap->capture.max_thread_pause_us = (uint64_t)get_int(cap, "max_thread_pause_us", 0);
-		snap->capture.wall_us = (uint64_t)get_int(cap, "wall_us", 0);
-		snap->capture.threads_stopped = (unsigned)get_int(cap, "threads_stopped", 0);
-		snap->capture.threads_unstopped = (unsigned)get_int(cap, "threads_unstopped", 0);
-		snap->capture.threads_vanished = (unsigned)get_int(cap, "threads_vanished", 0);
-		snap->capture.stack_bytes = (size_t)get_int(cap, "stack_bytes", 0);
+		snap->capture.pause_us = (uint64_t)cleak__json_int(cap, "pause_us", 0);
+		snap->capture.max_thread_pause_us = (uint64_t)cleak__json_int(cap, "max_thread_pause_us", 0);
+		snap->capture.wall_us = (uint64_t)cleak__json_int(cap, "wall_us", 0);
+		snap->capture.threads_stopped = (unsigned)cleak__json_int(cap, "threads_stopped", 0);
+		snap->capture.threads_unstopped = (unsigned)cleak__json_int(cap, "threads_unstopped", 0);
+		snap->capture.threads_vanished = (unsigned)cleak__json_int(cap, "threads_vanished", 0);
+		snap->capture.stack_bytes = (size_t)cleak__json_int(cap, "stack_bytes", 0);
 	}
 	n = json_object_array_length(threads);
 	snap->threads = calloc(n ? n : 1, sizeof(*snap->threads));

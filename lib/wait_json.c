@@ -137,6 +137,7 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 
 /* ---- reading back ---- */
 
+/* The member, or NULL when it is missing or null. */
 static json_object *get(json_object *o, const char *key)
 {
 	json_object *v;
@@ -144,20 +145,6 @@ static json_object *get(json_object *o, const char *key)
 	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
 		return NULL;
 	return v;
-}
-
-static const char *get_string(json_object *o, const char *key)
-{
-	json_object *v = get(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
-
-static int64_t get_number(json_object *o, const char *key, int64_t dflt)
-{
-	json_object *v = get(o, key);
-
-	return v ? json_object_get_int64(v) : dflt;
 }
 
 int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_thread *t,
@@ -176,29 +163,29 @@ int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_
 		return 0;	/* a snapshot from before waits were classified */
 	if (!json_object_is_type(jw, json_type_object))
 		return cleak__fail(EINVAL, "threads[%zu].wait is not an object", index);
-	s = get_string(jw, "kind");
+	s = cleak__json_str(jw, "kind");
 	kind = cleak_wait_kind_from_name(s);
 	if (kind < 0)
 		return cleak__fail(EINVAL, "threads[%zu].wait.kind \"%s\" is not a wait kind "
 				   "cleak knows", index, s ? s : "(missing)");
 	w->kind = (enum cleak_wait_kind)kind;
-	s = get_string(jw, "address");
+	s = cleak__json_str(jw, "address");
 	w->address = s ? strtoull(s, NULL, 16) : 0;
-	w->owner_tid = (pid_t)get_number(jw, "owner_tid", 0);
-	w->joined_tid = (pid_t)get_number(jw, "joined_tid", 0);
-	w->child_pid = (pid_t)get_number(jw, "child_pid", 0);
-	w->child_comm = cleak__intern(pool, get_string(jw, "child_comm"));
-	s = get_string(jw, "mode");
+	w->owner_tid = (pid_t)cleak__json_int(jw, "owner_tid", 0);
+	w->joined_tid = (pid_t)cleak__json_int(jw, "joined_tid", 0);
+	w->child_pid = (pid_t)cleak__json_int(jw, "child_pid", 0);
+	w->child_comm = cleak__intern(pool, cleak__json_str(jw, "child_comm"));
+	s = cleak__json_str(jw, "mode");
 	w->for_write = s && strcmp(s, "write") == 0;
-	w->fd = (int)get_number(jw, "fd", -1);
-	w->resource = cleak__intern(pool, get_string(jw, "resource"));
-	w->detail = cleak__intern(pool, get_string(jw, "detail"));
-	kind = cleak_wait_kind_from_name(get_string(jw, "stopped_while"));
+	w->fd = (int)cleak__json_int(jw, "fd", -1);
+	w->resource = cleak__intern(pool, cleak__json_str(jw, "resource"));
+	w->detail = cleak__intern(pool, cleak__json_str(jw, "detail"));
+	kind = cleak_wait_kind_from_name(cleak__json_str(jw, "stopped_while"));
 	w->stopped_while = kind < 0 ? CLEAK_WAIT_UNKNOWN : (enum cleak_wait_kind)kind;
 	v = get(jw, "timeout");
 	w->timeout = !v ? CLEAK_TIMEOUT_UNKNOWN
 		   : json_object_get_boolean(v) ? CLEAK_TIMEOUT_BOUNDED : CLEAK_TIMEOUT_NONE;
-	w->timeout_ms = get_number(jw, "timeout_ms", -1);
+	w->timeout_ms = cleak__json_int(jw, "timeout_ms", -1);
 	watched = get(jw, "watched");
 	if (!watched)
 		return 0;
@@ -216,8 +203,8 @@ int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_
 		if (!json_object_is_type(e, json_type_object))
 			return cleak__fail(EINVAL, "threads[%zu].wait.watched[%zu] is not an "
 					   "object", index, i);
-		w->watched[i].fd = (int)get_number(e, "fd", -1);
-		w->watched[i].resource = cleak__intern(pool, get_string(e, "resource"));
+		w->watched[i].fd = (int)cleak__json_int(e, "fd", -1);
+		w->watched[i].resource = cleak__intern(pool, cleak__json_str(e, "resource"));
 	}
 	w->nwatched = n;
 	return 0;
@@ -249,7 +236,7 @@ int cleak__read_deadlocks(struct cleak_snapshot *snap, json_object *jd)
 		snap->ndeadlocks++;
 		for (j = 0; j < out->ntids; j++)
 			out->tids[j] = (pid_t)json_object_get_int(json_object_array_get_idx(tids, j));
-		out->confirmed = get(d, "confirmed") && json_object_get_boolean(get(d, "confirmed"));
+		out->confirmed = cleak__json_bool(d, "confirmed");
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* wait_json.c: the JSON form of waits and deadlocks (used by snapshot.c). */
+/* The JSON form of waits and deadlocks (wait_json.c, used by snapshot.c),
+ * and the readers of JSON members they share. */
 #ifndef CLEAK_WAIT_JSON_H
 #define CLEAK_WAIT_JSON_H
 
@@ -15,5 +16,10 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_thread *t,
 		     size_t index);
 int cleak__read_deadlocks(struct cleak_snapshot *snap, json_object *jd);
+
+/* snapshot.c: members of a JSON object; missing or null gives the default. */
+const char *cleak__json_str(json_object *o, const char *key);
+int64_t cleak__json_int(json_object *o, const char *key, int64_t dflt);
+bool cleak__json_bool(json_object *o, const char *key);
 
 #endif
