@@ -32,7 +32,10 @@ static void print_thread_ref(const struct cleak_snapshot *snap, pid_t tid, FILE 
 			fprintf(f, "%d %s", tid, snap->threads[i].name);
 			return;
 		}
-	fprintf(f, "%d (not a thread of this process; did it exit holding it?)", tid);
+	if (snap->capture.selected)
+		fprintf(f, "%d (not among the threads asked for)", tid);
+	else
+		fprintf(f, "%d (not a thread of this process; did it exit holding it?)", tid);
 }
 
 static void print_holder(const struct cleak_snapshot *snap, const struct cleak_thread *t,

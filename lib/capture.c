@@ -944,6 +944,7 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	copy_vdso(snap);
 	if (opts && opts->sz < sizeof(*opts))
 		opts = NULL;	/* an older caller: no thread filter */
+	snap->capture.selected = opts && opts->ntids;
 	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));

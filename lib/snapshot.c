@@ -240,6 +240,8 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f, bool p
 	cleak__jw_object_begin(&w);
 	cleak__jw_key(&w, "mode");
 	cleak__jw_string(&w, c->freeze ? "freeze" : "per-thread");
+	cleak__jw_key(&w, "selected");
+	cleak__jw_bool(&w, c->selected);
 	cleak__jw_key(&w, "pause_us");
 	cleak__jw_uint(&w, c->pause_us);
 	cleak__jw_key(&w, "max_thread_pause_us");
@@ -441,6 +443,7 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 	if (json_object_object_get_ex(root, "capture", &cap)) {
 		s = cleak__json_str(cap, "mode");
 		snap->capture.freeze = s && strcmp(s, "freeze") == 0;
+		snap->capture.selected = cleak__json_bool(cap, "selected");
 		snap->capture.pause_us = (uint64_t)cleak__json_int(cap, "pause_us", 0);
 		snap->capture.max_thread_pause_us = (uint64_t)cleak__json_int(cap, "max_thread_pause_us", 0);
 		snap->capture.wall_us = (uint64_t)cleak__json_int(cap, "wall_us", 0);

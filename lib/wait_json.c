@@ -12,18 +12,24 @@
 #include <string.h>
 
 /* Follow holder edges from `t`: the threads it waits for, in order, up to
- * the first one seen twice (a cycle) or one that waits for no thread. */
+ * one that waits for no thread or one already listed (a cycle, of which
+ * `t` need not be part); at most 64. */
 static void write_chain(struct cleak__jw *w, const struct cleak_snapshot *snap,
 			const struct cleak_thread *t)
 {
-	const struct cleak_thread *h = t;
-	size_t steps = 0;
+	const struct cleak_thread *h;
+	pid_t chain[64];
+	size_t n = 0, i;
 
 	cleak__jw_array_begin(w);
-	while ((h = cleak_wait_holder(snap, h)) && h != t && steps++ < snap->nthreads) {
-		cleak__jw_int(w, h->tid);
-		if (cleak_wait_holder(snap, h) == h)
+	for (h = cleak_wait_holder(snap, t); h && h != t && n < CLEAK__ARRAY_SIZE(chain);
+	     h = cleak_wait_holder(snap, h)) {
+		for (i = 0; i < n && chain[i] != h->tid; i++)
+			;
+		if (i < n)
 			break;
+		chain[n++] = h->tid;
+		cleak__jw_int(w, h->tid);
 	}
 	cleak__jw_array_end(w);
 }

@@ -233,6 +233,7 @@ struct cleak_deadlock {
 
 struct cleak_capture_info {
 	bool freeze;			/* all threads stopped together */
+	bool selected;			/* only the threads asked for (opts->tids) */
 	uint64_t wall_us;		/* whole capture */
 	uint64_t pause_us;		/* freeze: stop-to-resume; else sum of per-thread stops */
 	uint64_t max_thread_pause_us;
