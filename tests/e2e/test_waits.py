@@ -168,6 +168,13 @@ def test_deadlocks_are_reported_and_confirmed():
         check("thread %d dl2-a is waiting for mutex 0x%x held by %d dl2-b"
               % (tid_of(doc, "dl2-a"), fx.lock_b, tid_of(doc, "dl2-b")) in out, out[-4000:])
         check("which it holds itself" in out, out[-3000:])
+        # A thread stuck behind a deadlock is not part of it.
+        w = wait_of(doc, "dl-victim")
+        check(w["owner_tid"] == tid_of(doc, "dl2-a"), w)
+        check(w["waits_for"] == [tid_of(doc, "dl2-a"), tid_of(doc, "dl2-b")], w)
+        check("1 thread (%d dl-victim) waiting for mutex 0x%x held by %d dl2-a, which is in "
+              "deadlock 1" % (tid_of(doc, "dl-victim"), fx.lock_a, tid_of(doc, "dl2-a")) in out,
+              out[-3000:])
         # The pile-up behind mx-holder is explained down to its socket.
         chain = [line for line in out.splitlines() if "mx-waiter" in line and "which is" in line]
         check(len(chain) == 1 and chain[0].lstrip().startswith("3 threads (") and
