@@ -89,6 +89,9 @@ static const struct {
 	{ "pthread_mutex_clocklock", HINT_MUTEX },
 	{ "pthread_mutex_lock_full", HINT_MUTEX },
 	{ "pthread_mutex_clocklock_common", HINT_MUTEX },
+	/* pthread_cond_wait re-taking its mutex after the wake-up */
+	{ "pthread_mutex_cond_lock", HINT_MUTEX },
+	{ "pthread_mutex_cond_lock_full", HINT_MUTEX },
 	{ "mtx_lock", HINT_MUTEX },
 	{ "mtx_timedlock", HINT_MUTEX },
 	{ "pthread_rwlock_rdlock", HINT_RDLOCK },
@@ -175,6 +178,9 @@ static int64_t copied_ms(const struct cleak_thread *t, uint64_t addr, bool usec)
 	memcpy(&frac, p + 8, 8);
 	if (sec < 0 || frac < 0)
 		return -1;
+	/* "sleep infinity" passes {INT64_MAX, 999999999}: no overflow. */
+	if (sec > INT64_MAX / 1000 - 1)
+		return INT64_MAX;
 	return sec * 1000 + (usec ? frac / 1000 : frac / 1000000);
 }
 
@@ -186,11 +192,18 @@ static int64_t left_ms(const struct cleak_snapshot *snap, int64_t deadline_ms, i
 
 	if (deadline_ms < 0 || now <= 0)
 		return -1;
+	if (deadline_ms == INT64_MAX)
+		return INT64_MAX;
 	return deadline_ms > now ? deadline_ms - now : 0;
 }
 
+/* Past a century a timeout is a way of writing "forever" (sleep infinity). */
+#define FOREVER_MS (100LL * 365 * 24 * 3600 * 1000)
+
 static void set_timeout(struct cleak_wait *w, bool bounded, int64_t ms)
 {
+	if (bounded && ms >= FOREVER_MS)
+		bounded = false;
 	w->timeout = bounded ? CLEAK_TIMEOUT_BOUNDED : CLEAK_TIMEOUT_NONE;
 	w->timeout_ms = bounded ? ms : -1;
 }
@@ -296,6 +309,14 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 		return;
 	}
 	read_u32(t, a[0], &word);
+	/*
+	 * glibc's condvar waits use FUTEX_WAIT_BITSET; a plain FUTEX_WAIT
+	 * under pthread_cond_wait is the thread re-taking the mutex after
+	 * its wake-up (__pthread_mutex_cond_lock), when libc has no symbols
+	 * to name that frame.
+	 */
+	if (hint == HINT_COND && op == FUTEX_WAIT)
+		hint = HINT_MUTEX;
 	switch (hint) {
 	case HINT_MUTEX:
 		w->kind = CLEAK_WAIT_MUTEX;
@@ -416,9 +437,9 @@ static int classify_poll(const struct cleak_snapshot *snap, const struct cleak_t
 		break;
 	}
 	n = cleak__wait_fds(t, fds, CLEAK__ARRAY_SIZE(fds));
-	/* poll(NULL, 0, ms) and select(0, ..., &tv) are how some code sleeps. */
-	if (!n && w->timeout == CLEAK_TIMEOUT_BOUNDED &&
-	    ((t->syscall_nr == SYS_poll || t->syscall_nr == SYS_ppoll) ? a[1] == 0 : a[0] == 0))
+	/* poll(NULL, 0, ms) and select(0, NULL, NULL, NULL, &tv) are how
+	 * some code sleeps: nothing to watch, only the timeout. */
+	if (!n && w->timeout == CLEAK_TIMEOUT_BOUNDED)
 		w->kind = CLEAK_WAIT_SLEEP;
 	return add_watched(snap, w, fds, n);
 }
@@ -445,19 +466,22 @@ static void classify_child(const struct cleak_snapshot *snap, struct cleak__strp
 	w->kind = CLEAK_WAIT_CHILD;
 	w->timeout = CLEAK_TIMEOUT_NONE;
 	w->child_pid = -1;
+	if (t->syscall_nr != SYS_wait4 && t->syscall_nr != SYS_waitid) {
+		/* vfork: the child is the one this very thread created. */
+		w->detail = cleak__intern(pool, "vfork: the parent sleeps until the child "
+					  "calls exec or exits");
+		for (i = 0; i < snap->nchildren; i++)
+			if (snap->children[i].parent_tid == t->tid)
+				w->child_pid = snap->children[i].pid;
+		classify_child_comm(snap, pool, w);
+		return;
+	}
 	if (t->syscall_nr == SYS_wait4 && (pid_t)a[0] > 0)
 		w->child_pid = (pid_t)a[0];
 	else if (t->syscall_nr == SYS_waitid && a[0] == P_PID)
 		w->child_pid = (pid_t)a[1];
-	else if (t->syscall_nr != SYS_wait4 && t->syscall_nr != SYS_waitid)
-		w->detail = cleak__intern(pool, "vfork: the parent sleeps until the child "
-					  "calls exec or exits");
-	/* The vfork child is the one this very thread created. */
-	for (i = 0; w->detail && i < snap->nchildren; i++)
-		if (snap->children[i].parent_tid == t->tid)
-			w->child_pid = snap->children[i].pid;
-	if (w->detail)
-		return classify_child_comm(snap, pool, w);
+	else if (t->syscall_nr == SYS_waitid && a[0] == P_PIDFD)
+		w->detail = cleak__intern(pool, "the child behind a pidfd");
 	classify_child_comm(snap, pool, w);
 	if (w->child_pid != -1 || !snap->nchildren)
 		return;
@@ -613,8 +637,10 @@ static int classify_syscall(const struct cleak_snapshot *snap, struct cleak__str
 		w->detail = cleak__intern(pool, text);
 	}
 	if (nr == SYS_flock || nr == SYS_fcntl || nr == SYS_fsync || nr == SYS_fdatasync ||
-	    nr == SYS_ioctl)
+	    nr == SYS_ioctl) {
 		set_fd(snap, w, (int)t->syscall_args[0]);
+		w->timeout = CLEAK_TIMEOUT_UNKNOWN;
+	}
 	return 0;
 }
 
