@@ -571,13 +571,6 @@ static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 		if (capture_blocked(snap, t, taskfd, &sc, limit))
 			goto out;
 	}
-	/* A thread in uninterruptible sleep only stops when the sleep ends,
-	 * which may be never (a hung NFS server): do not wait for it. */
-	if (t->state == 'D') {
-		set_error(t, strdup("in uninterruptible sleep outside a readable system call; "
-				    "not stopped, since a stop would wait until it wakes"));
-		goto out;
-	}
 	/* A job-control stop already interrupted its call: stopping it
 	 * again costs the program nothing. */
 	if (sc.nr >= 0 && !allow_stop_blocked && t->state != 'T' &&
@@ -743,9 +736,12 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 
 			if (t->how != CLEAK_CAPTURE_NONE || t->error || state_has_no_stack(t->state))
 				continue;
-			/* Uninterruptible: it would stop only when it wakes, and it
-			 * runs no user code meanwhile; read it as it sleeps. */
-			if (t->state == 'D') {
+			/* Uninterruptible in a system call: it would stop only
+			 * when it wakes, which may be never (a vfork parent, a
+			 * hung NFS server), and it runs no code of its own
+			 * meanwhile: read it as it sleeps, as per-thread mode does.
+			 * Outside a call (a page fault, an exit) D is brief. */
+			if (t->state == 'D' && t->syscall_nr >= 0) {
 				capture_thread(snap, t, limit, false, &pending);
 				continue;
 			}
