@@ -119,8 +119,9 @@ static bool str_same(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* Whether a group's members wait on the same descriptor (groups do not
- * split on it: a hundred connection readers stay one group). */
+/* Whether a group's members wait on the same descriptor or futex word
+ * (groups do not split on them: a hundred connection readers, or workers
+ * with a condvar each, stay one group). */
 static bool same_descriptor(const struct cleak_snapshot *snap, const struct cleak_group *g)
 {
 	const struct cleak_wait *w0 = &snap->threads[g->members[0]].wait;
@@ -130,7 +131,7 @@ static bool same_descriptor(const struct cleak_snapshot *snap, const struct clea
 		const struct cleak_wait *w = &snap->threads[g->members[i]].wait;
 
 		if (w->fd != w0->fd || !str_same(w->resource, w0->resource) ||
-		    w->nwatched != w0->nwatched)
+		    w->nwatched != w0->nwatched || w->address != w0->address)
 			return false;
 	}
 	return true;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CLEAK_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 static void print_duration_ms(FILE *f, int64_t ms)
 {
 	if (ms < 1000)
@@ -23,7 +25,10 @@ static void print_duration_ms(FILE *f, int64_t ms)
 		fprintf(f, "%.1f h", (double)ms / 3600000.0);
 }
 
-static void print_thread_ref(const struct cleak_snapshot *snap, pid_t tid, FILE *f)
+/* "1234 worker-3"; a tid the snapshot lacks says why it may be missing
+ * (`holder`: it holds a lock). */
+static void print_thread_ref(const struct cleak_snapshot *snap, pid_t tid, bool holder,
+			     FILE *f)
 {
 	size_t i;
 
@@ -34,8 +39,11 @@ static void print_thread_ref(const struct cleak_snapshot *snap, pid_t tid, FILE 
 		}
 	if (snap->capture.selected)
 		fprintf(f, "%d (not among the threads asked for)", tid);
+	else if (holder)
+		fprintf(f, "%d (not a thread of this process: did it exit holding it, or is "
+			"the lock shared with another process?)", tid);
 	else
-		fprintf(f, "%d (not a thread of this process; did it exit holding it?)", tid);
+		fprintf(f, "%d (not a thread of this process)", tid);
 }
 
 static void print_holder(const struct cleak_snapshot *snap, const struct cleak_thread *t,
@@ -47,7 +55,9 @@ static void print_holder(const struct cleak_snapshot *snap, const struct cleak_t
 		fputs(", which it holds itself", f);
 	} else if (w->owner_tid > 0) {
 		fputs(w->kind == CLEAK_WAIT_RWLOCK ? " held for writing by " : " held by ", f);
-		print_thread_ref(snap, w->owner_tid, f);
+		print_thread_ref(snap, w->owner_tid, true, f);
+	} else if (w->detail) {
+		return;	/* says why the holder is unknown */
 	} else if (w->kind == CLEAK_WAIT_RWLOCK) {
 		fputs(" (held by readers, which glibc does not record)", f);
 	} else {
@@ -97,22 +107,33 @@ void render_wait_phrase(const struct cleak_snapshot *snap, const struct cleak_th
 		print_holder(snap, t, f);
 		break;
 	case CLEAK_WAIT_CONDVAR:
-		fprintf(f, "waiting on a condition variable (futex 0x%" PRIx64 ")", w->address);
+		if (with_fd)
+			fprintf(f, "waiting on a condition variable (futex 0x%" PRIx64 ")", w->address);
+		else
+			fputs("waiting on condition variables", f);
 		break;
 	case CLEAK_WAIT_SEMAPHORE:
-		fprintf(f, "waiting on semaphore 0x%" PRIx64, w->address);
+		if (with_fd)
+			fprintf(f, "waiting on semaphore 0x%" PRIx64, w->address);
+		else
+			fputs("waiting on semaphores", f);
 		break;
 	case CLEAK_WAIT_FUTEX:
-		fprintf(f, "waiting on futex 0x%" PRIx64, w->address);
+		if (with_fd)
+			fprintf(f, "waiting on futex 0x%" PRIx64, w->address);
+		else
+			fputs("waiting on futexes", f);
 		break;
 	case CLEAK_WAIT_JOIN:
 		fputs("waiting for thread ", f);
-		print_thread_ref(snap, w->joined_tid, f);
+		print_thread_ref(snap, w->joined_tid, false, f);
 		fputs(" to exit (join)", f);
 		break;
 	case CLEAK_WAIT_POLL:
-		if (w->fd >= 0)
+		if (w->fd >= 0 && with_fd)
 			fprintf(f, "polling epoll fd %d", w->fd);
+		else if (w->fd >= 0)
+			fputs("polling epolls", f);
 		else
 			fprintf(f, "polling %zu descriptor%s", w->nwatched, w->nwatched == 1 ? "" : "s");
 		if (with_fd)
@@ -154,9 +175,10 @@ void render_wait_phrase(const struct cleak_snapshot *snap, const struct cleak_th
 		break;
 	case CLEAK_WAIT_STOPPED:
 		fputs("stopped", f);
-		if (w->stopped_while != CLEAK_WAIT_UNKNOWN)
-			fprintf(f, " while %s", w->stopped_while == CLEAK_WAIT_RUNNING ? "running"
-				: cleak_wait_kind_name(w->stopped_while));
+		if (w->stopped_while == CLEAK_WAIT_RUNNING)
+			fputs(" while running", f);
+		else if (w->stopped_while != CLEAK_WAIT_UNKNOWN)
+			fprintf(f, " (it was waiting: %s)", cleak_wait_kind_name(w->stopped_while));
 		if (w->owner_tid > 0) {
 			fprintf(f, " 0x%" PRIx64, w->address);
 			print_holder(snap, t, f);
@@ -227,7 +249,12 @@ static void print_deadlock(const struct cleak_snapshot *snap, size_t n, FILE *f)
 		render_wait_phrase(snap, t, true, f);
 		fputc('\n', f);
 	}
-	if (d->ntids == 1)
+	if (d->times_out)
+		fputs("  At least one of these waits has a timeout: the cycle breaks when it\n"
+		      "  expires, and that thread's lock call fails.  Until then none of them\n"
+		      "  moves; the fix is still to take these locks in one order.  Where each\n"
+		      "  one waits:\n", f);
+	else if (d->ntids == 1)
 		fputs("  A thread that locks a non-recursive mutex it already holds waits for\n"
 		      "  itself forever: unlock it first, or make the mutex recursive.\n", f);
 	else
@@ -248,14 +275,24 @@ static void print_deadlock(const struct cleak_snapshot *snap, size_t n, FILE *f)
 static void print_chain_tail(const struct cleak_snapshot *snap, const struct cleak_thread *h,
 			     FILE *f)
 {
-	size_t steps = 0, dl;
+	const struct cleak_thread *named[64];
+	size_t n = 0, i, dl;
 
-	while (h && steps++ < snap->nthreads) {
+	while (h && n < CLEAK_ARRAY_LEN(named)) {
+		for (i = 0; i < n && named[i] != h; i++)
+			;
+		if (i < n) {
+			/* A cycle that moved when looked at again (or was never
+			 * looked at): not reported as a deadlock. */
+			fputs(", and so on (a cycle, not confirmed as a deadlock)", f);
+			return;
+		}
 		dl = deadlock_of(snap, h->tid);
 		if (dl) {
 			fprintf(f, ", which is in deadlock %zu", dl);
 			return;
 		}
+		named[n++] = h;
 		fputs(", which is ", f);
 		render_wait_phrase(snap, h, true, f);
 		h = cleak_wait_holder(snap, h);

@@ -501,12 +501,16 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	struct cleak__syscall after;
 
 	copy_stack(snap, t, before->sp, limit);
-	if (read_syscall_line(taskfd, &after) < 0)
+	/* The lock word too, before the line is read again: a busy lock
+	 * changes hands within microseconds, and an unchanged line proves
+	 * the call still waited on what was copied. */
+	cleak__copy_waitmem(snap->pid, t);
+	if (read_syscall_line(taskfd, &after) < 0 || after.nr != before->nr ||
+	    after.sp != before->sp || after.pc != before->pc ||
+	    memcmp(after.args, before->args, sizeof(after.args)) != 0) {
+		cleak__drop_waitmem(t);	/* of a call the thread has left */
 		return false;
-	if (after.nr != before->nr || after.sp != before->sp ||
-	    after.pc != before->pc ||
-	    memcmp(after.args, before->args, sizeof(after.args)) != 0)
-		return false;
+	}
 	memset(t->regs, 0, sizeof(t->regs));
 	t->regs[CLEAK_REG_RSP] = before->sp;
 	t->regs[CLEAK_REG_RIP] = before->pc;
@@ -531,9 +535,6 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	}
 	t->how = CLEAK_CAPTURE_SYSCALL;
 	snap->capture.threads_unstopped++;
-	/* The lock word now, while it still matches the syscall line (a
-	 * busy lock changes hands within microseconds). */
-	cleak__copy_waitmem(snap->pid, t);
 	return true;
 }
 
@@ -787,6 +788,8 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
 			regs_from_user(t, &regs);
 			copy_stack(snap, t, regs.rsp, limit);
+			/* Lock words of the same frozen instant. */
+			cleak__copy_waitmem(snap->pid, t);
 			t->how = CLEAK_CAPTURE_STOPPED;
 		}
 	}
@@ -977,10 +980,7 @@ static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread
 	int err;
 
 	set_error(t, NULL);	/* what the first pass said no longer holds */
-	for (size_t i = 0; i < CLEAK_WAITMEM_COUNT; i++) {
-		free(t->waitmem[i].bytes);
-		memset(&t->waitmem[i], 0, sizeof(t->waitmem[i]));
-	}
+	cleak__drop_waitmem(t);
 	if (read_thread_lines(snap->pid, t) < 0) {
 		mark_vanished(snap, t);
 		return;

@@ -250,8 +250,8 @@ static void mutex_owner(struct cleak__strpool *pool, const struct cleak_thread *
  * 1|FUTEX_USED, or on __readers; writers on __writers_futex with value
  * 1|FUTEX_USED, or on __wrphase_futex with value FUTEX_USED.
  */
-static void rwlock_owner(const struct cleak_thread *t, uint64_t word, uint32_t val,
-			 bool for_write, struct cleak_wait *w)
+static void rwlock_owner(struct cleak__strpool *pool, const struct cleak_thread *t,
+			 uint64_t word, uint32_t val, bool for_write, struct cleak_wait *w)
 {
 	uint64_t base;
 	uint32_t wrphase, writers_futex, cur_writer, shared, flags;
@@ -262,11 +262,15 @@ static void rwlock_owner(const struct cleak_thread *t, uint64_t word, uint32_t v
 		base = val == 3 ? word - 8 : word;
 	if (!read_u32(t, base + 8, &wrphase) || !read_u32(t, base + 12, &writers_futex) ||
 	    !read_u32(t, base + 24, &cur_writer) || !read_u32(t, base + 28, &shared) ||
-	    !read_u32(t, base + 48, &flags))
+	    !read_u32(t, base + 48, &flags)) {
+		w->detail = cleak__intern(pool, "its memory could not be read: holder unknown");
 		return;
+	}
 	/* Only a structure that looks like an rwlock names a writer. */
-	if (wrphase > 3 || writers_futex > 3 || flags > 2 || shared > 1)
+	if (wrphase > 3 || writers_futex > 3 || flags > 2 || shared > 1) {
+		w->detail = cleak__intern(pool, "not laid out like a glibc rwlock: holder unknown");
 		return;
+	}
 	w->address = base;
 	w->owner_tid = (pid_t)cur_writer;
 }
@@ -310,12 +314,14 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	}
 	read_u32(t, a[0], &word);
 	/*
-	 * glibc's condvar waits use FUTEX_WAIT_BITSET; a plain FUTEX_WAIT
-	 * under pthread_cond_wait is the thread re-taking the mutex after
-	 * its wake-up (__pthread_mutex_cond_lock), when libc has no symbols
-	 * to name that frame.
+	 * Under pthread_cond_wait, a plain FUTEX_WAIT for the value 2 (a
+	 * contended lll lock; __lll_lock_wait always waits for 2) is the
+	 * thread re-taking the mutex after its wake-up
+	 * (__pthread_mutex_cond_lock), when libc has no symbols to name that
+	 * frame.  Condvar waits use FUTEX_WAIT_BITSET since glibc 2.34, but
+	 * plain FUTEX_WAIT for other values before.
 	 */
-	if (hint == HINT_COND && op == FUTEX_WAIT)
+	if (hint == HINT_COND && op == FUTEX_WAIT && val == 2)
 		hint = HINT_MUTEX;
 	switch (hint) {
 	case HINT_MUTEX:
@@ -326,7 +332,7 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	case HINT_WRLOCK:
 		w->kind = CLEAK_WAIT_RWLOCK;
 		w->for_write = hint == HINT_WRLOCK;
-		rwlock_owner(t, a[0], val, w->for_write, w);
+		rwlock_owner(pool, t, a[0], val, w->for_write, w);
 		return;
 	case HINT_COND:
 		/* glibc keeps neither the condvar's mutex nor its signallers:

@@ -108,6 +108,10 @@ static int add_cycle(struct cleak_snapshot *snap, const size_t *path, size_t len
 		d->tids[i] = snap->threads[path[(first + i) % len]].tid;
 	d->ntids = len;
 	d->confirmed = false;
+	d->times_out = false;
+	for (i = 0; i < len; i++)
+		if (snap->threads[path[i]].wait.timeout == CLEAK_TIMEOUT_BOUNDED)
+			d->times_out = true;
 	snap->ndeadlocks++;
 	return 0;
 }

@@ -33,6 +33,15 @@ static bool str_eq(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* The lock a thread waits for, where a holder goes with it; condvars,
+ * semaphores and other futexes are often one per worker, and a pool of
+ * identical workers is still one group. */
+static uint64_t lock_address(const struct cleak_thread *t)
+{
+	return t->wait.kind == CLEAK_WAIT_MUTEX || t->wait.kind == CLEAK_WAIT_RWLOCK
+	       ? t->wait.address : 0;
+}
+
 /* What makes two threads "the same" in a dump. */
 static uint64_t thread_hash(const struct cleak_thread *t)
 {
@@ -42,7 +51,7 @@ static uint64_t thread_hash(const struct cleak_thread *t)
 	h = mix(h, (unsigned char)t->state);
 	h = mix(h, (uint64_t)t->syscall_nr);
 	h = mix(h, (uint64_t)t->wait.kind);
-	h = mix(h, t->wait.address);
+	h = mix(h, lock_address(t));
 	h = mix(h, (uint64_t)t->wait.owner_tid);
 	h = mix(h, (uint64_t)t->wait.joined_tid);
 	h = mix(h, (uint64_t)t->wait.child_pid);
@@ -66,7 +75,7 @@ static bool same_thread_state(const struct cleak_thread *a, const struct cleak_t
 	/* Waiting on a different lock, or for a different holder, is a
 	 * different story even with the same stack; descriptors are not part
 	 * of it (a hundred connection readers stay one group). */
-	if (a->wait.kind != b->wait.kind || a->wait.address != b->wait.address ||
+	if (a->wait.kind != b->wait.kind || lock_address(a) != lock_address(b) ||
 	    a->wait.owner_tid != b->wait.owner_tid || a->wait.joined_tid != b->wait.joined_tid ||
 	    a->wait.child_pid != b->wait.child_pid)
 		return false;

@@ -63,6 +63,16 @@ struct facts {
 
 /* ---- copying the memory a blocked call points at ---- */
 
+void cleak__drop_waitmem(struct cleak_thread *t)
+{
+	size_t i;
+
+	for (i = 0; i < CLEAK_WAITMEM_COUNT; i++) {
+		free(t->waitmem[i].bytes);
+		memset(&t->waitmem[i], 0, sizeof(t->waitmem[i]));
+	}
+}
+
 void cleak__copy_waitmem(pid_t pid, struct cleak_thread *t)
 {
 	struct cleak__memreq req[CLEAK_WAITMEM_COUNT];
@@ -287,16 +297,19 @@ static void load_unix_peers(struct facts *fx)
 		.req = { .sdiag_family = AF_UNIX, .udiag_states = ~0u,
 			 .udiag_show = UDIAG_SHOW_PEER },
 	};
-	static char buf[32768];
-	int sock = diag_socket(fx->snap->pid);
+	size_t bufsize = 32768;
+	char *buf = malloc(bufsize);
+	int sock = buf ? diag_socket(fx->snap->pid) : -1;
 	bool done = false;
 
-	if (sock < 0)
+	if (sock < 0) {
+		free(buf);
 		return;
+	}
 	if (send(sock, &msg, sizeof(msg), 0) != (ssize_t)sizeof(msg))
 		goto out;
 	while (!done) {
-		ssize_t n = recv(sock, buf, sizeof(buf), 0);
+		ssize_t n = recv(sock, buf, bufsize, 0);
 		struct nlmsghdr *h;
 
 		if (n <= 0)
@@ -324,6 +337,7 @@ static void load_unix_peers(struct facts *fx)
 	}
 out:
 	close(sock);
+	free(buf);
 }
 
 static void load_sockets(struct facts *fx)

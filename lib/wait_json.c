@@ -110,6 +110,8 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 		cleak__jw_array_end(w);
 		cleak__jw_key(w, "confirmed");
 		cleak__jw_bool(w, d->confirmed);
+		cleak__jw_key(w, "times_out");
+		cleak__jw_bool(w, d->times_out);
 		/* What each member waits for and who holds it. */
 		cleak__jw_key(w, "locks");
 		cleak__jw_array_begin(w);
@@ -243,6 +245,7 @@ int cleak__read_deadlocks(struct cleak_snapshot *snap, json_object *jd)
 		for (j = 0; j < out->ntids; j++)
 			out->tids[j] = (pid_t)json_object_get_int(json_object_array_get_idx(tids, j));
 		out->confirmed = cleak__json_bool(d, "confirmed");
+		out->times_out = cleak__json_bool(d, "times_out");
 	}
 	return 0;
 }

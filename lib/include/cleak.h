@@ -229,6 +229,7 @@ struct cleak_deadlock {
 	pid_t *tids;		/* tids[i] waits for tids[i + 1]; the last for tids[0] */
 	size_t ntids;
 	bool confirmed;		/* seen unchanged by a second look at the live process */
+	bool times_out;		/* a member's wait is timed: the cycle breaks then */
 };
 
 struct cleak_capture_info {

@@ -187,7 +187,8 @@ def test_stopped_process_stays_stopped():
         check(wait_until(lambda: "T" not in fx.thread_states().values()), "SIGCONT")
         # The job-control stop itself makes epoll_wait fail once (signal(7));
         # cleak's captures of the stopped process must add nothing to that.
-        check(fx.ask("eintr") == "eintr 1", "EINTRs besides the SIGSTOP's own")
+        eintr = fx.ask("eintr")
+        check(eintr == "eintr 1", "EINTRs besides the SIGSTOP's own: %s" % eintr)
 
 
 def test_tid_filter_and_json_roundtrip_shape():
