@@ -166,6 +166,41 @@ static const struct cleak_thread *thread_by_tid(const struct cleak_snapshot *sna
 	return NULL;
 }
 
+/*
+ * A thread id read from the target's memory, as we see it.  In a pid
+ * namespace of its own (a container) the target's ids differ from ours:
+ * translate through the ids recorded at capture; an id that names none
+ * of its threads stays as it is (with ns set, the caller says so).
+ */
+static pid_t our_tid(const struct cleak_snapshot *snap, pid_t inner, bool *foreign)
+{
+	size_t i;
+
+	*foreign = false;
+	if (inner <= 0 || !snap->nthreads || !snap->threads[0].ns_tid)
+		return inner;
+	for (i = 0; i < snap->nthreads; i++)
+		if (snap->threads[i].ns_tid == inner)
+			return snap->threads[i].tid;
+	*foreign = true;
+	return inner;
+}
+
+static void set_owner(struct cleak__strpool *pool, const struct cleak_snapshot *snap,
+		      struct cleak_wait *w, pid_t inner)
+{
+	char text[160];
+	bool foreign;
+
+	w->owner_tid = our_tid(snap, inner, &foreign);
+	if (!foreign)
+		return;
+	snprintf(text, sizeof(text), "held by thread %d of the target's pid namespace, "
+		 "which is none of its threads: holder unknown", inner);
+	w->owner_tid = 0;
+	w->detail = cleak__intern(pool, text);
+}
+
 /* A copied struct timespec (or timeval, `usec`) in milliseconds; -1. */
 static int64_t copied_ms(const struct cleak_thread *t, uint64_t addr, bool usec)
 {
@@ -220,8 +255,8 @@ static void set_timeout(struct cleak_wait *w, bool bounded, int64_t ms)
 #define MUTEX_INCONSISTENT 0x7fffffff
 #define MUTEX_NOTRECOVERABLE 0x7ffffffe
 
-static void mutex_owner(struct cleak__strpool *pool, const struct cleak_thread *t,
-			uint64_t word, struct cleak_wait *w)
+static void mutex_owner(struct cleak__strpool *pool, const struct cleak_snapshot *snap,
+			const struct cleak_thread *t, uint64_t word, struct cleak_wait *w)
 {
 	uint32_t lock, owner, kind;
 
@@ -239,7 +274,7 @@ static void mutex_owner(struct cleak__strpool *pool, const struct cleak_thread *
 	/* A robust mutex also keeps its holder's tid in the lock word. */
 	if (!owner && (kind & MUTEX_ROBUST))
 		owner = lock & FUTEX_TID_MASK;
-	w->owner_tid = (pid_t)owner;
+	set_owner(pool, snap, w, (pid_t)owner);
 }
 
 /*
@@ -250,8 +285,9 @@ static void mutex_owner(struct cleak__strpool *pool, const struct cleak_thread *
  * 1|FUTEX_USED, or on __readers; writers on __writers_futex with value
  * 1|FUTEX_USED, or on __wrphase_futex with value FUTEX_USED.
  */
-static void rwlock_owner(struct cleak__strpool *pool, const struct cleak_thread *t,
-			 uint64_t word, uint32_t val, bool for_write, struct cleak_wait *w)
+static void rwlock_owner(struct cleak__strpool *pool, const struct cleak_snapshot *snap,
+			 const struct cleak_thread *t, uint64_t word, uint32_t val, bool for_write,
+			 struct cleak_wait *w)
 {
 	uint64_t base;
 	uint32_t wrphase, writers_futex, cur_writer, shared, flags;
@@ -272,7 +308,7 @@ static void rwlock_owner(struct cleak__strpool *pool, const struct cleak_thread 
 		return;
 	}
 	w->address = base;
-	w->owner_tid = (pid_t)cur_writer;
+	set_owner(pool, snap, w, (pid_t)cur_writer);
 }
 
 static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strpool *pool,
@@ -284,6 +320,8 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	bool realtime = a[1] & FUTEX_CLOCK_REALTIME;
 	uint32_t val = (uint32_t)a[2], word = 0, nwaiters;
 	char text[128];
+	bool foreign;
+	pid_t joined;
 
 	w->kind = CLEAK_WAIT_FUTEX;
 	w->address = a[0];
@@ -309,7 +347,7 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 		w->kind = CLEAK_WAIT_MUTEX;
 		w->detail = cleak__intern(pool, "priority-inheritance mutex");
 		if (read_u32(t, a[0], &word))
-			w->owner_tid = (pid_t)(word & FUTEX_TID_MASK);
+			set_owner(pool, snap, w, (pid_t)(word & FUTEX_TID_MASK));
 		return;
 	}
 	read_u32(t, a[0], &word);
@@ -326,13 +364,13 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	switch (hint) {
 	case HINT_MUTEX:
 		w->kind = CLEAK_WAIT_MUTEX;
-		mutex_owner(pool, t, a[0], w);
+		mutex_owner(pool, snap, t, a[0], w);
 		return;
 	case HINT_RDLOCK:
 	case HINT_WRLOCK:
 		w->kind = CLEAK_WAIT_RWLOCK;
 		w->for_write = hint == HINT_WRLOCK;
-		rwlock_owner(pool, t, a[0], val, w->for_write, w);
+		rwlock_owner(pool, snap, t, a[0], val, w->for_write, w);
 		return;
 	case HINT_COND:
 		/* glibc keeps neither the condvar's mutex nor its signallers:
@@ -365,10 +403,11 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	 * (CLONE_CHILD_CLEARTID, clone(2)): a shared wait on a word holding a
 	 * tid of this process is a join even without symbols.
 	 */
-	if (hint == HINT_JOIN || (!(a[1] & FUTEX_PRIVATE_FLAG) && word == val &&
-				  thread_by_tid(snap, (pid_t)val) && (pid_t)val != t->tid)) {
+	joined = our_tid(snap, (pid_t)val, &foreign);
+	if (hint == HINT_JOIN || (!(a[1] & FUTEX_PRIVATE_FLAG) && word == val && !foreign &&
+				  thread_by_tid(snap, joined) && joined != t->tid)) {
 		w->kind = CLEAK_WAIT_JOIN;
-		w->joined_tid = (pid_t)val;
+		w->joined_tid = joined;
 	}
 }
 
@@ -452,6 +491,18 @@ static int classify_poll(const struct cleak_snapshot *snap, const struct cleak_t
 
 /* ---- children ---- */
 
+/* A child's pid from the target's arguments, as we see it (pid namespaces,
+ * as for threads above). */
+static pid_t our_child_pid(const struct cleak_snapshot *snap, pid_t inner)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nchildren; i++)
+		if (snap->children[i].ns_pid == inner)
+			return snap->children[i].pid;
+	return inner;
+}
+
 static void classify_child_comm(const struct cleak_snapshot *snap, struct cleak__strpool *pool,
 				struct cleak_wait *w)
 {
@@ -483,9 +534,9 @@ static void classify_child(const struct cleak_snapshot *snap, struct cleak__strp
 		return;
 	}
 	if (t->syscall_nr == SYS_wait4 && (pid_t)a[0] > 0)
-		w->child_pid = (pid_t)a[0];
+		w->child_pid = our_child_pid(snap, (pid_t)a[0]);
 	else if (t->syscall_nr == SYS_waitid && a[0] == P_PID)
-		w->child_pid = (pid_t)a[1];
+		w->child_pid = our_child_pid(snap, (pid_t)a[1]);
 	else if (t->syscall_nr == SYS_waitid && a[0] == P_PIDFD)
 		w->detail = cleak__intern(pool, "the child behind a pidfd");
 	classify_child_comm(snap, pool, w);

@@ -663,6 +663,61 @@ const struct cleak_fd *cleak__snapshot_fd(const struct cleak_snapshot *snap, int
 	return NULL;
 }
 
+/* ---- pid namespaces ---- */
+
+/* The last NSpid field of /proc/<pid>/task/<tid>/status (or of
+ * /proc/<pid>/status): the id in the innermost pid namespace. */
+static pid_t inner_id(const char *status_path)
+{
+	char buf[4096], *line, *end;
+	long id = 0;
+
+	if (cleak__read_small(status_path, buf, sizeof(buf)) <= 0 ||
+	    !(line = strstr(buf, "\nNSpid:")))
+		return 0;
+	line += 7;
+	for (;;) {
+		long v = strtol(line, &end, 10);
+
+		if (end == line)
+			break;
+		id = v;
+		line = end;
+	}
+	return (pid_t)id;
+}
+
+static bool own_pid_namespace(pid_t pid)
+{
+	struct stat ours, theirs;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	return stat("/proc/self/ns/pid", &ours) == 0 && stat(path, &theirs) == 0 &&
+	       (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev);
+}
+
+/*
+ * Lock words and join words hold thread ids as the target sees them; in
+ * a container's pid namespace these differ from ours.  Record each
+ * thread's inner id so that classify can translate.
+ */
+static void load_ns_ids(struct cleak_snapshot *snap)
+{
+	char path[80];
+	size_t i;
+
+	for (i = 0; i < snap->nthreads; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", snap->pid,
+			 snap->threads[i].tid);
+		snap->threads[i].ns_tid = inner_id(path);
+	}
+	for (i = 0; i < snap->nchildren; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/status", snap->children[i].pid);
+		snap->children[i].ns_pid = inner_id(path);
+	}
+}
+
 /* ---- children, for waitpid ---- */
 
 static bool waits_for_child(const struct cleak_thread *t)
@@ -750,6 +805,8 @@ int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 		qsort(snap->fds, snap->nfds, sizeof(*snap->fds), cmp_fd);
 	if (children)
 		load_children(snap);
+	if (own_pid_namespace(snap->pid))
+		load_ns_ids(snap);
 	free(fx.socks);
 	free(fx.holders);
 	return err;

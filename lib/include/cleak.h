@@ -160,6 +160,9 @@ struct cleak_memcopy {
 
 struct cleak_thread {
 	pid_t tid;
+	/* The tid as the target itself sees it, in its pid namespace (a
+	 * container); lock words hold these.  0 when it is the same. */
+	pid_t ns_tid;
 	char name[64];		/* /proc/<pid>/task/<tid>/comm */
 	char state;		/* /proc stat field 3: R S D T t Z X I */
 	uint64_t start_time;	/* clock ticks after boot; (tid, start_time) is an identity */
@@ -217,6 +220,7 @@ struct cleak_fd {
 /* A child process, for waitpid(-1) and friends. */
 struct cleak_child {
 	pid_t pid;
+	pid_t ns_pid;		/* as the target sees it; 0 when the same */
 	pid_t parent_tid;	/* the thread that created it */
 	char comm[64];
 };

@@ -73,6 +73,39 @@ def test_sockets_in_the_targets_network_namespace():
         p.wait()
 
 
+def test_lock_holders_in_the_targets_pid_namespace():
+    """In a container's pid namespace, lock words hold the target's own
+    thread ids: cleak translates them to ours to name holders and find
+    deadlocks."""
+    if not shutil.which("unshare"):
+        raise AssertionError("unshare (util-linux) is needed for this test")
+    p = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child", os.path.join(BUILD, "fixtures", "waits")],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        check(line.startswith("ready"), "fixture in a pid namespace: %r" % line)
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            pid = int(f.read().split()[0])
+        check(int(line.split()[1]) != pid, "the fixture must see other ids than ours")
+        proc = cleak("stack", "--json", pid)
+        check(proc.returncode == 0, proc.stderr)
+        doc = json.loads(proc.stdout)
+        tids = {t["name"]: t["tid"] for t in doc["threads"]}
+        w = thread_by_name(doc, "dl2-a")["wait"]
+        check(w["owner_tid"] == tids["dl2-b"], w)
+        check(len(doc["deadlocks"]) == 3, doc["deadlocks"])
+        check(thread_by_name(doc, "pi-waiter")["wait"]["owner_tid"] == tids["pi-holder"],
+              thread_by_name(doc, "pi-waiter")["wait"])
+        check(thread_by_name(doc, "joiner")["wait"]["joined_tid"] == tids["sleeper"],
+              thread_by_name(doc, "joiner")["wait"])
+        w = thread_by_name(doc, "waitpid")["wait"]
+        with open("/proc/%d/task/%d/children" % (pid, tids["waitpid"])) as f:
+            check(w["child_pid"] == int(f.read().split()[0]) and w["child_comm"] == "sleep", w)
+    finally:
+        p.kill()
+        p.wait()
+
+
 def test_threads_born_and_dying_during_capture():
     with Fixture("churn") as fx:
         for args in ([], ["--freeze"]):
