@@ -33,12 +33,16 @@
 #include <unistd.h>
 
 #define MAX_WAIT_FDS 64
+/* An epoll may watch thousands of connections: describe the first ones. */
+#define MAX_EPOLL_TARGETS 256
 
 struct sock_entry {
 	uint64_t inode;
 	uint64_t peer;		/* unix: the peer's inode (sock_diag); 0 unknown */
 	char *text;		/* "tcp 127.0.0.1:80 (listening)", "unix /run/x.sock" */
 	char *path;		/* unix: the bound path */
+	/* Both are this run's own copies: a host's tables can hold 100,000
+	 * sockets, and only the few that waits use go into the snapshot. */
 	bool listening;
 };
 
@@ -162,11 +166,16 @@ static int add_sock(struct facts *fx, uint64_t inode, const char *text, const ch
 	if (!n)
 		return -ENOMEM;
 	fx->socks = n;
-	n[fx->nsocks++] = (struct sock_entry){
+	n[fx->nsocks] = (struct sock_entry){
 		.inode = inode, .listening = listening,
-		.text = cleak__intern(fx->pool, text),
-		.path = path ? cleak__intern(fx->pool, path) : NULL,
+		.text = strdup(text), .path = path ? strdup(path) : NULL,
 	};
+	if (!n[fx->nsocks].text || (path && !n[fx->nsocks].path)) {
+		free(n[fx->nsocks].text);
+		free(n[fx->nsocks].path);
+		return -ENOMEM;
+	}
+	fx->nsocks++;
 	return 0;
 }
 
@@ -274,14 +283,19 @@ static int diag_socket(pid_t pid)
 	return ns.sock;
 }
 
+static int cmp_sock(const void *a, const void *b)
+{
+	const struct sock_entry *x = a, *y = b;
+
+	return (x->inode > y->inode) - (x->inode < y->inode);
+}
+
+/* By inode; the table is sorted once loaded (load_sockets). */
 static struct sock_entry *find_sock(struct facts *fx, uint64_t inode)
 {
-	size_t i;
+	struct sock_entry key = { .inode = inode };
 
-	for (i = 0; i < fx->nsocks; i++)
-		if (fx->socks[i].inode == inode)
-			return &fx->socks[i];
-	return NULL;
+	return fx->nsocks ? bsearch(&key, fx->socks, fx->nsocks, sizeof(key), cmp_sock) : NULL;
 }
 
 /* Unix socket peers: /proc/net/unix has no peer column, sock_diag does
@@ -350,6 +364,8 @@ static void load_sockets(struct facts *fx)
 	load_inet(fx, "udp", "udp");
 	load_inet(fx, "udp6", "udp");
 	load_unix(fx);
+	if (fx->nsocks)
+		qsort(fx->socks, fx->nsocks, sizeof(*fx->socks), cmp_sock);
 	load_unix_peers(fx);
 }
 
@@ -594,7 +610,7 @@ static void read_epoll_targets(pid_t pid, struct cleak_fd *f)
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, f->fd);
 	if (cleak__read_all(path, &text) < 0)
 		return;
-	for (p = text; (p = strstr(p, "tfd:")); p += 4) {
+	for (p = text; (p = strstr(p, "tfd:")) && f->nwatched < MAX_EPOLL_TARGETS; p += 4) {
 		int *n = realloc(f->watched, (f->nwatched + 1) * sizeof(*n));
 
 		if (!n)
@@ -751,6 +767,7 @@ static void load_children(struct cleak_snapshot *snap)
 			snap->children = n;
 			n[snap->nchildren].pid = (pid_t)pid;
 			n[snap->nchildren].parent_tid = snap->threads[i].tid;
+			n[snap->nchildren].ns_pid = 0;	/* load_ns_ids, in a pid namespace */
 			comm_of((pid_t)pid, n[snap->nchildren].comm, sizeof(n->comm));
 			snap->nchildren++;
 		}
@@ -807,6 +824,10 @@ int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 		load_children(snap);
 	if (own_pid_namespace(snap->pid))
 		load_ns_ids(snap);
+	for (i = 0; i < fx.nsocks; i++) {
+		free(fx.socks[i].text);
+		free(fx.socks[i].path);
+	}
 	free(fx.socks);
 	free(fx.holders);
 	return err;
