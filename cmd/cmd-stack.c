@@ -103,14 +103,11 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 static int report_missing_tids(const struct cleak_snapshot *snap, const pid_t *tids,
 			       size_t ntids)
 {
-	size_t i, j;
+	size_t j;
 	int rc = 0;
 
 	for (j = 0; j < ntids; j++) {
-		for (i = 0; i < snap->nthreads; i++)
-			if (snap->threads[i].tid == tids[j])
-				break;
-		if (i == snap->nthreads) {
+		if (!cleak_snapshot_thread(snap, tids[j])) {
 			cli_error("pid %d has no thread %d (its threads are listed in "
 				  "/proc/%d/task)", snap->pid, tids[j], snap->pid);
 			rc = EXIT_PARTIAL;

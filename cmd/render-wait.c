@@ -30,14 +30,11 @@ static void print_duration_ms(FILE *f, int64_t ms)
 static void print_thread_ref(const struct cleak_snapshot *snap, pid_t tid, bool holder,
 			     FILE *f)
 {
-	size_t i;
+	const struct cleak_thread *t = cleak_snapshot_thread(snap, tid);
 
-	for (i = 0; i < snap->nthreads; i++)
-		if (snap->threads[i].tid == tid) {
-			fprintf(f, "%d %s", tid, snap->threads[i].name);
-			return;
-		}
-	if (snap->capture.selected)
+	if (t)
+		fprintf(f, "%d %s", tid, t->name);
+	else if (snap->capture.selected)
 		fprintf(f, "%d (not among the threads asked for)", tid);
 	else if (holder)
 		fprintf(f, "%d (not a thread of this process: did it exit holding it, or is "
@@ -210,16 +207,6 @@ void render_wait_phrase(const struct cleak_snapshot *snap, const struct cleak_th
 
 /* ---- deadlocks and chains ---- */
 
-static const struct cleak_thread *find(const struct cleak_snapshot *snap, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nthreads; i++)
-		if (snap->threads[i].tid == tid)
-			return &snap->threads[i];
-	return NULL;
-}
-
 /* 1-based number of the deadlock `tid` is part of; 0 if none. */
 static size_t deadlock_of(const struct cleak_snapshot *snap, pid_t tid)
 {
@@ -241,7 +228,7 @@ static void print_deadlock(const struct cleak_snapshot *snap, size_t n, FILE *f)
 		d->confirmed ? "confirmed: unchanged on a second look"
 			     : "not confirmed (a saved snapshot cannot be looked at again)");
 	for (i = 0; i < d->ntids; i++) {
-		const struct cleak_thread *t = find(snap, d->tids[i]);
+		const struct cleak_thread *t = cleak_snapshot_thread(snap, d->tids[i]);
 
 		if (!t)
 			continue;
@@ -262,7 +249,7 @@ static void print_deadlock(const struct cleak_snapshot *snap, size_t n, FILE *f)
 		      "  Only restarting the process frees them; the fix is to take these\n"
 		      "  locks in the same order everywhere.  Where each one waits:\n", f);
 	for (i = 0; i < d->ntids; i++) {
-		const struct cleak_thread *t = find(snap, d->tids[i]);
+		const struct cleak_thread *t = cleak_snapshot_thread(snap, d->tids[i]);
 
 		if (!t)
 			continue;
@@ -299,6 +286,14 @@ static void print_chain_tail(const struct cleak_snapshot *snap, const struct cle
 	}
 }
 
+/* Whether `o` waits where `t` does: the same kind of wait on the same lock,
+ * for the same thread (same tid, so the same holder; no lookup needed). */
+static bool waits_like(const struct cleak_thread *o, const struct cleak_thread *t)
+{
+	return o->wait.kind == t->wait.kind && o->wait.address == t->wait.address &&
+	       o->wait.owner_tid == t->wait.owner_tid && o->wait.joined_tid == t->wait.joined_tid;
+}
+
 /*
  * Threads that wait for another thread (outside any cycle), grouped by
  * what they wait for: "3 threads (4545-4547 mx-waiter) are waiting for
@@ -323,16 +318,13 @@ static void print_chains(const struct cleak_snapshot *snap, FILE *f)
 			header = true;
 		}
 		for (j = i; j < snap->nthreads; j++)
-			if (!done[j] && snap->threads[j].wait.kind == t->wait.kind &&
-			    snap->threads[j].wait.address == t->wait.address &&
-			    cleak_wait_holder(snap, &snap->threads[j]) == h)
+			if (!done[j] && waits_like(&snap->threads[j], t))
 				count++;
 		fprintf(f, "  %zu thread%s (", count, count == 1 ? "" : "s");
 		for (j = i; j < snap->nthreads; j++) {
 			const struct cleak_thread *o = &snap->threads[j];
 
-			if (done[j] || o->wait.kind != t->wait.kind || o->wait.address != t->wait.address ||
-			    cleak_wait_holder(snap, o) != h)
+			if (done[j] || !waits_like(o, t))
 				continue;
 			done[j] = true;
 			if (shown < 6)

@@ -156,16 +156,6 @@ static bool read_u32(const struct cleak_thread *t, uint64_t addr, uint32_t *out)
 	return p != NULL;
 }
 
-static const struct cleak_thread *thread_by_tid(const struct cleak_snapshot *snap, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; tid > 0 && i < snap->nthreads; i++)
-		if (snap->threads[i].tid == tid)
-			return &snap->threads[i];
-	return NULL;
-}
-
 /*
  * A thread id read from the target's memory, as we see it.  In a pid
  * namespace of its own (a container) the target's ids differ from ours:
@@ -405,7 +395,7 @@ static void classify_futex(const struct cleak_snapshot *snap, struct cleak__strp
 	 */
 	joined = our_tid(snap, (pid_t)val, &foreign);
 	if (hint == HINT_JOIN || (!(a[1] & FUTEX_PRIVATE_FLAG) && word == val && !foreign &&
-				  thread_by_tid(snap, joined) && joined != t->tid)) {
+				  cleak_snapshot_thread(snap, joined) && joined != t->tid)) {
 		w->kind = CLEAK_WAIT_JOIN;
 		w->joined_tid = joined;
 	}

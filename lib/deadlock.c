@@ -25,22 +25,18 @@ static pid_t waits_for(const struct cleak_thread *t)
 	return t->wait.owner_tid > 0 ? t->wait.owner_tid : t->wait.joined_tid;
 }
 
-static ssize_t index_of(const struct cleak_snapshot *snap, pid_t tid)
-{
-	size_t i;
-
-	for (i = 0; tid > 0 && i < snap->nthreads; i++)
-		if (snap->threads[i].tid == tid)
-			return (ssize_t)i;
-	return -1;
-}
-
 const struct cleak_thread *cleak_wait_holder(const struct cleak_snapshot *snap,
 					     const struct cleak_thread *t)
 {
-	ssize_t i = index_of(snap, waits_for(t));
+	return cleak_snapshot_thread(snap, waits_for(t));
+}
 
-	return i < 0 ? NULL : &snap->threads[i];
+/* Index in snap->threads of the thread `t` waits for; -1 if none. */
+static ssize_t holder_index(const struct cleak_snapshot *snap, const struct cleak_thread *t)
+{
+	const struct cleak_thread *h = cleak_wait_holder(snap, t);
+
+	return h ? h - snap->threads : -1;
 }
 
 /* The bytes that named the holder: a mutex's lock word and __owner, an
@@ -116,7 +112,7 @@ static int add_cycle(struct cleak_snapshot *snap, const size_t *path, size_t len
 	return 0;
 }
 
-static void free_deadlocks(struct cleak_snapshot *snap)
+void cleak__release_deadlocks(struct cleak_snapshot *snap)
 {
 	size_t i;
 
@@ -137,7 +133,7 @@ static void confirm_cycles(struct cleak_snapshot *snap)
 		bool same = true;
 
 		for (j = 0; j < d->ntids && same; j++)
-			same = unchanged(snap, &snap->threads[index_of(snap, d->tids[j])]);
+			same = unchanged(snap, cleak_snapshot_thread(snap, d->tids[j]));
 		if (!same) {
 			free(d->tids);
 			continue;
@@ -156,7 +152,7 @@ int cleak_snapshot_find_deadlocks(struct cleak_snapshot *snap, bool confirm)
 	size_t *path = calloc(n ? n : 1, sizeof(*path));
 	int err = 0;
 
-	free_deadlocks(snap);
+	cleak__release_deadlocks(snap);
 	if (!color || !path) {
 		err = cleak__fail(ENOMEM, "out of memory");
 		goto out;
@@ -168,7 +164,7 @@ int cleak_snapshot_find_deadlocks(struct cleak_snapshot *snap, bool confirm)
 		while (at >= 0 && color[at] == UNSEEN) {
 			color[at] = ON_PATH;
 			path[len++] = (size_t)at;
-			at = index_of(snap, waits_for(&snap->threads[at]));
+			at = holder_index(snap, &snap->threads[at]);
 		}
 		/* Back on this walk's own path: from there on it is a cycle. */
 		if (at >= 0 && color[at] == ON_PATH) {
@@ -186,9 +182,4 @@ out:
 	free(color);
 	free(path);
 	return err;
-}
-
-void cleak__release_deadlocks(struct cleak_snapshot *snap)
-{
-	free_deadlocks(snap);
 }

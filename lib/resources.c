@@ -262,18 +262,34 @@ static void *open_in_netns(void *arg)
 	return NULL;
 }
 
+/* Whether `pid` lives in a namespace ("net", "pid") other than ours; -1
+ * when that cannot be told. */
+static int other_namespace(pid_t pid, const char *ns)
+{
+	struct stat ours, theirs;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	if (stat(path, &ours))
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
+	if (stat(path, &theirs))
+		return -1;
+	return ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev;
+}
+
 static int diag_socket(pid_t pid)
 {
 	struct netns_socket ns = { .nsfd = -1, .sock = -1 };
-	struct stat ours, theirs;
 	char path[64];
 	pthread_t th;
+	int other = other_namespace(pid, "net");
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat("/proc/self/ns/net", &ours) || stat(path, &theirs))
+	if (other < 0)
 		return -1;
-	if (ours.st_ino == theirs.st_ino && ours.st_dev == theirs.st_dev)
+	if (!other)
 		return socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	ns.nsfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns.nsfd < 0)
 		return -1;
@@ -703,16 +719,6 @@ static pid_t inner_id(const char *status_path)
 	return (pid_t)id;
 }
 
-static bool own_pid_namespace(pid_t pid)
-{
-	struct stat ours, theirs;
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
-	return stat("/proc/self/ns/pid", &ours) == 0 && stat(path, &theirs) == 0 &&
-	       (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev);
-}
-
 /*
  * Lock words and join words hold thread ids as the target sees them; in
  * a container's pid namespace these differ from ours.  Record each
@@ -822,7 +828,7 @@ int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 		qsort(snap->fds, snap->nfds, sizeof(*snap->fds), cmp_fd);
 	if (children)
 		load_children(snap);
-	if (own_pid_namespace(snap->pid))
+	if (other_namespace(snap->pid, "pid") > 0)
 		load_ns_ids(snap);
 	for (i = 0; i < fx.nsocks; i++) {
 		free(fx.socks[i].text);

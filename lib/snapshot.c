@@ -84,15 +84,22 @@ void cleak__snapshot_forget_modules(struct cleak_snapshot *snap)
 
 static void thread_release(struct cleak_thread *t)
 {
-	size_t i;
-
-	for (i = 0; i < CLEAK_WAITMEM_COUNT; i++)
-		free(t->waitmem[i].bytes);
+	cleak__drop_waitmem(t);
 	free(t->wait.watched);
 	free(t->stack);
 	free(t->pcs);
 	free(t->frames);
 	free(t->error);
+}
+
+const struct cleak_thread *cleak_snapshot_thread(const struct cleak_snapshot *snap, pid_t tid)
+{
+	size_t i;
+
+	for (i = 0; tid > 0 && i < snap->nthreads; i++)
+		if (snap->threads[i].tid == tid)
+			return &snap->threads[i];
+	return NULL;
 }
 
 void cleak_snapshot_free(struct cleak_snapshot *snap)

@@ -43,6 +43,15 @@ static void write_optional_int(struct cleak__jw *w, const char *key, bool presen
 		cleak__jw_null(w);
 }
 
+static void write_optional_hex(struct cleak__jw *w, const char *key, uint64_t v)
+{
+	cleak__jw_key(w, key);
+	if (v)
+		cleak__jw_hex(w, v);
+	else
+		cleak__jw_null(w);
+}
+
 void cleak__write_wait(struct cleak__jw *w, const struct cleak_snapshot *snap,
 		       const struct cleak_thread *t)
 {
@@ -52,11 +61,7 @@ void cleak__write_wait(struct cleak__jw *w, const struct cleak_snapshot *snap,
 	cleak__jw_object_begin(w);
 	cleak__jw_key(w, "kind");
 	cleak__jw_string(w, cleak_wait_kind_name(wt->kind));
-	cleak__jw_key(w, "address");
-	if (wt->address)
-		cleak__jw_hex(w, wt->address);
-	else
-		cleak__jw_null(w);
+	write_optional_hex(w, "address", wt->address);
 	write_optional_int(w, "owner_tid", wt->owner_tid > 0, wt->owner_tid);
 	write_optional_int(w, "joined_tid", wt->joined_tid > 0, wt->joined_tid);
 	write_optional_int(w, "child_pid", wt->kind == CLEAK_WAIT_CHILD, wt->child_pid);
@@ -96,7 +101,7 @@ void cleak__write_wait(struct cleak__jw *w, const struct cleak_snapshot *snap,
 
 void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *snap)
 {
-	size_t i, j, k;
+	size_t i, j;
 
 	cleak__jw_array_begin(w);
 	for (i = 0; i < snap->ndeadlocks; i++) {
@@ -116,11 +121,8 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 		cleak__jw_key(w, "locks");
 		cleak__jw_array_begin(w);
 		for (j = 0; j < d->ntids; j++) {
-			const struct cleak_thread *t = NULL;
+			const struct cleak_thread *t = cleak_snapshot_thread(snap, d->tids[j]);
 
-			for (k = 0; k < snap->nthreads && !t; k++)
-				if (snap->threads[k].tid == d->tids[j])
-					t = &snap->threads[k];
 			if (!t)
 				continue;
 			cleak__jw_object_begin(w);
@@ -128,11 +130,7 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 			cleak__jw_int(w, t->tid);
 			cleak__jw_key(w, "kind");
 			cleak__jw_string(w, cleak_wait_kind_name(t->wait.kind));
-			cleak__jw_key(w, "address");
-			if (t->wait.address)
-				cleak__jw_hex(w, t->wait.address);
-			else
-				cleak__jw_null(w);
+			write_optional_hex(w, "address", t->wait.address);
 			cleak__jw_key(w, "holder_tid");
 			cleak__jw_int(w, d->tids[(j + 1) % d->ntids]);
 			cleak__jw_object_end(w);

@@ -345,6 +345,9 @@ int cleak_snapshot_classify(struct cleak_snapshot *snap);
  */
 int cleak_snapshot_find_deadlocks(struct cleak_snapshot *snap, bool confirm);
 
+/* The thread with id `tid` (as we see it), or NULL. */
+const struct cleak_thread *cleak_snapshot_thread(const struct cleak_snapshot *snap, pid_t tid);
+
 /* The thread that `t` waits for (a lock's holder, a joined thread), if it
  * is a thread of this snapshot; else NULL. */
 const struct cleak_thread *cleak_wait_holder(const struct cleak_snapshot *snap,
