@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -33,6 +34,18 @@ char *cleak__strdupf(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+void cleak__appendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;		/* full: the text stays cut where it was */
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
 }
 
 uint64_t cleak__now_us(void)

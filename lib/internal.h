@@ -14,6 +14,9 @@ int cleak__fail(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Format a message into a fresh heap string (NULL on ENOMEM). */
 char *cleak__strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Append to the string in buf (size bytes), cutting what does not fit. */
+void cleak__appendf(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 uint64_t cleak__now_us(void);
 

@@ -492,14 +492,14 @@ static void comm_of(pid_t pid, char *out, size_t size)
 }
 
 /*
- * Append "this process, fd 6" or "pid 4242 (producer) fd 1" for the
+ * Append "this process fd 6" or "pid 4242 (producer) fd 1" for the
  * descriptors other than `self_fd` that hold `inode` with an access mode
  * in `want` (-1: any).  Returns how many were found.
  */
 static size_t describe_holders(struct facts *fx, uint64_t inode, int self_fd, int want,
 			       char *out, size_t size)
 {
-	size_t i, found = 0, len = strlen(out);
+	size_t i, found = 0;
 
 	for (i = 0; i < fx->nholders; i++) {
 		struct holder *h = &fx->holders[i];
@@ -512,19 +512,33 @@ static size_t describe_holders(struct facts *fx, uint64_t inode, int self_fd, in
 		if (want != -1 && h->accmode != want && h->accmode != O_RDWR)
 			continue;
 		if (found++ == 3) {
-			len += (size_t)snprintf(out + len, len < size ? size - len : 0, ", ...");
+			cleak__appendf(out, size, ", ...");
 			break;
 		}
 		if (h->pid == fx->snap->pid) {
-			len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%sthis process fd %d",
-						found > 1 ? ", " : "", h->fd);
+			cleak__appendf(out, size, "%sthis process fd %d", found > 1 ? ", " : "", h->fd);
 		} else {
 			comm_of(h->pid, comm, sizeof(comm));
-			len += (size_t)snprintf(out + len, len < size ? size - len : 0, "%spid %d (%s) fd %d",
-						found > 1 ? ", " : "", h->pid, comm, h->fd);
+			cleak__appendf(out, size, "%spid %d (%s) fd %d", found > 1 ? ", " : "",
+				       h->pid, comm, h->fd);
 		}
 	}
 	return found;
+}
+
+/* Append " (LABEL: holders)" for the other end of `inode`: the target's
+ * own descriptors first, then, only if none, every process's. */
+static void describe_other_end(struct facts *fx, uint64_t inode, int self_fd, int want,
+			       const char *label, const char *none, char *out, size_t size)
+{
+	cleak__appendf(out, size, " (%s: ", label);
+	load_own_holders(fx);
+	if (!describe_holders(fx, inode, self_fd, want, out, size)) {
+		load_other_holders(fx);
+		if (!describe_holders(fx, inode, self_fd, want, out, size))
+			cleak__appendf(out, size, "%s", none);
+	}
+	cleak__appendf(out, size, ")");
 }
 
 /* "pipe:[123] (write end: pid 4242 (producer) fd 1)" */
@@ -532,29 +546,17 @@ static void describe_pipe(struct facts *fx, int fd, uint64_t inode, char *out, s
 {
 	int mode = fd_accmode(fx->snap->pid, fd);
 	int other = mode == O_RDONLY ? O_WRONLY : mode == O_WRONLY ? O_RDONLY : -1;
-	const char *end = other == O_WRONLY ? "write end" : other == O_RDONLY ? "read end"
-									 : "other end";
-	size_t len;
 
-	len = (size_t)snprintf(out, size, "pipe:[%llu] (%s: ", (unsigned long long)inode, end);
-	out[len < size ? len : size - 1] = '\0';
-	load_own_holders(fx);
-	if (!describe_holders(fx, inode, fd, other, out, size)) {
-		load_other_holders(fx);
-		if (!describe_holders(fx, inode, fd, other, out, size)) {
-			len = strlen(out);
-			snprintf(out + len, len < size ? size - len : 0,
-				 "not found in any process cleak may look at");
-		}
-	}
-	len = strlen(out);
-	snprintf(out + len, len < size ? size - len : 0, ")");
+	snprintf(out, size, "pipe:[%llu]", (unsigned long long)inode);
+	describe_other_end(fx, inode, fd, other,
+			   other == O_WRONLY ? "write end" : other == O_RDONLY ? "read end" : "other end",
+			   "not found in any process cleak may look at", out, size);
 }
 
 static void describe_socket(struct facts *fx, int fd, uint64_t inode, char *out, size_t size)
 {
 	struct sock_entry *s, *peer;
-	size_t len;
+	char peer_name[64];
 
 	load_sockets(fx);
 	s = find_sock(fx, inode);
@@ -569,19 +571,8 @@ static void describe_socket(struct facts *fx, int fd, uint64_t inode, char *out,
 	peer = find_sock(fx, s->peer);
 	if (peer && peer->path && !s->path)
 		snprintf(out, size, "unix socket connected to %s", peer->path);
-	len = strlen(out);
-	len += (size_t)snprintf(out + len, len < size ? size - len : 0, " (other end: ");
-	load_own_holders(fx);
-	if (!describe_holders(fx, s->peer, fd, -1, out, size)) {
-		load_other_holders(fx);
-		if (!describe_holders(fx, s->peer, fd, -1, out, size)) {
-			len = strlen(out);
-			snprintf(out + len, len < size ? size - len : 0, "socket:[%llu]",
-				 (unsigned long long)s->peer);
-		}
-	}
-	len = strlen(out);
-	snprintf(out + len, len < size ? size - len : 0, ")");
+	snprintf(peer_name, sizeof(peer_name), "socket:[%llu]", (unsigned long long)s->peer);
+	describe_other_end(fx, s->peer, fd, -1, "other end", peer_name, out, size);
 }
 
 /* "anon_inode:[eventfd]" -> "eventfd"; "anon_inode:inotify" -> "inotify" */
