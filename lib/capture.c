@@ -20,6 +20,7 @@
  * behind.  Terminal signals are blocked while anything is stopped, so
  * Ctrl-C takes effect right after the detach.
  */
+#include "gobinary.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -572,6 +573,12 @@ static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 		if (capture_blocked(snap, t, taskfd, &sc, limit))
 			goto out;
 	}
+	if (snap->capture.nonblocking) {
+		set_error(t, strdup(sc.nr >= 0 ? "kept moving in and out of a call; "
+				    "not stopped (--nonblocking)"
+				    : "running; not stopped (--nonblocking)"));
+		goto out;
+	}
 	/* A job-control stop already interrupted its call: stopping it
 	 * again costs the program nothing. */
 	if (sc.nr >= 0 && !allow_stop_blocked && t->state != 'T' &&
@@ -658,6 +665,22 @@ static int add_new_threads(struct cleak_snapshot *snap, const struct cleak_captu
 	free(known);
 	free(tids);
 	return err ? err : added;
+}
+
+/*
+ * Copy a Go program's goroutines (gocapture.c).  Failing to is not a
+ * failed capture: the threads are still shown, and go->error says why
+ * the goroutines are not.
+ */
+static void read_goroutines(struct cleak_snapshot *snap, bool nonblocking, size_t limit)
+{
+	struct cleak__gobin *gb = cleak__snapshot_gobin(snap);
+
+	if (!gb || !snap->go || snap->go->error)
+		return;
+	if (cleak__go_capture(snap, gb, nonblocking, limit) < 0 && !snap->go->error)
+		snap->go->error = strdup(cleak_errmsg()[0] ? cleak_errmsg()
+							   : "cannot read the goroutines");
 }
 
 static int capture_one_by_one(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
@@ -793,6 +816,8 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 			t->how = CLEAK_CAPTURE_STOPPED;
 		}
 	}
+	/* A Go program's goroutines, at the same frozen instant. */
+	read_goroutines(snap, false, limit);
 out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
 		if (!seized[i])
@@ -900,18 +925,45 @@ static int check_target(struct cleak_snapshot *snap)
 	return 0;
 }
 
+/*
+ * Is it a Go program?  Read its tables now, before anything is stopped.
+ * A Go program cleak cannot read (an unknown release, a corrupt table)
+ * still has its threads shown; go->error says why its goroutines are not.
+ */
+static int open_go(struct cleak_snapshot *snap)
+{
+	struct cleak__gobin *gb = NULL;
+	int err = cleak__gobin_open(snap, &gb);
+
+	if (!gb)
+		return err == -ENOMEM ? cleak__fail(ENOMEM, "out of memory") : 0;
+	snap->go = calloc(1, sizeof(*snap->go));
+	if (!snap->go || !(snap->go->version = strdup(gb->version)) ||
+	    (gb->module && !(snap->go->module = strdup(gb->module)))) {
+		cleak__gobin_free(gb);
+		return cleak__fail(ENOMEM, "out of memory");
+	}
+	if (err) {
+		snap->go->error = strdup(cleak_errmsg());
+		cleak__gobin_free(gb);
+		return snap->go->error ? 0 : cleak__fail(ENOMEM, "out of memory");
+	}
+	return cleak__snapshot_set_gobin(snap, gb);
+}
+
 int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 			   struct cleak_snapshot **out)
 {
 	struct cleak_snapshot *snap;
 	size_t limit = CLEAK_DEFAULT_STACK_BYTES;
-	bool freeze = false;
+	bool freeze = false, nonblocking = false;
 	uint64_t t0 = cleak__now_us();
 	int err;
 
 	*out = NULL;
 	if (opts && opts->sz >= sizeof(*opts)) {
 		freeze = opts->freeze;
+		nonblocking = opts->nonblocking;
 		if (opts->max_stack_bytes)
 			limit = opts->max_stack_bytes;
 	}
@@ -921,7 +973,7 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	if (!snap)
 		return cleak__fail(ENOMEM, "out of memory");
 	snap->pid = pid;
-	snap->capture.freeze = freeze;
+	snap->capture.nonblocking = nonblocking;
 	{
 		struct timespec ts;
 
@@ -941,10 +993,23 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 		goto err_free;
 	}
 	copy_vdso(snap);
+	err = open_go(snap);
+	if (err)
+		goto err_free;
+	/* Goroutines are consistent only while every thread stands still
+	 * (the runtime's own dump stops the world): freeze, unless told
+	 * to stop nothing. */
+	if (snap->go && !snap->go->error && !nonblocking)
+		freeze = true;
+	if (nonblocking)
+		freeze = false;
+	snap->capture.freeze = freeze;
 	if (opts && opts->sz < sizeof(*opts))
 		opts = NULL;	/* an older caller: no thread filter */
 	snap->capture.selected = opts && opts->ntids;
 	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
+	if (!err && !freeze)
+		read_goroutines(snap, true, limit);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
 		goto err_free;
@@ -960,6 +1025,8 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 			snap->capture.stack_bytes += snap->threads[i].stack_len;
 	}
 	/* The target runs again: what the waits point at is read now. */
+	if (snap->go && cleak__snapshot_gobin(snap))
+		cleak__go_capture_finish(snap, cleak__snapshot_gobin(snap));
 	err = cleak__collect_wait_facts(snap);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
@@ -1007,6 +1074,8 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 
 	if (opts && opts->sz >= sizeof(*opts) && opts->max_stack_bytes)
 		limit = opts->max_stack_bytes;
+	if (snap->capture.nonblocking)
+		return 0;
 	for (i = 0; i < snap->nthreads; i++) {
 		struct cleak_thread *t = &snap->threads[i];
 

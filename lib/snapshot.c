@@ -3,6 +3,7 @@
  * Snapshot ownership and its JSON form.  The JSON keys are the stable
  * interface documented in cleak-stack(1): keys are only ever added.
  */
+#include "gobinary.h"
 #include "internal.h"
 #include "json_writer.h"
 #include "modules.h"
@@ -29,6 +30,8 @@ struct snapshot_priv {
 	 * symbolize pass over this snapshot. */
 	struct cleak__modules *mods;
 	char *mods_sysroot;
+	/* A Go program's tables (pclntab, runtime layout), from capture on. */
+	struct cleak__gobin *gobin;
 };
 
 static struct snapshot_priv *priv_of(struct cleak_snapshot *snap)
@@ -82,6 +85,26 @@ void cleak__snapshot_forget_modules(struct cleak_snapshot *snap)
 	priv->mods_sysroot = NULL;
 }
 
+struct cleak__gobin *cleak__snapshot_gobin(const struct cleak_snapshot *snap)
+{
+	const struct snapshot_priv *priv = snap->priv;
+
+	return priv ? priv->gobin : NULL;
+}
+
+int cleak__snapshot_set_gobin(struct cleak_snapshot *snap, struct cleak__gobin *gb)
+{
+	struct snapshot_priv *priv = priv_of(snap);
+
+	if (!priv) {
+		cleak__gobin_free(gb);
+		return cleak__fail(ENOMEM, "out of memory");
+	}
+	cleak__gobin_free(priv->gobin);
+	priv->gobin = gb;
+	return 0;
+}
+
 static void thread_release(struct cleak_thread *t)
 {
 	cleak__drop_waitmem(t);
@@ -119,8 +142,11 @@ void cleak_snapshot_free(struct cleak_snapshot *snap)
 	cleak__release_wait_facts(snap);
 	cleak__release_deadlocks(snap);
 	cleak__snapshot_forget_modules(snap);
-	if (snap->priv)
+	cleak__go_release(snap->go);
+	if (snap->priv) {
 		cleak__strpool_free(((struct snapshot_priv *)snap->priv)->pool);
+		cleak__gobin_free(((struct snapshot_priv *)snap->priv)->gobin);
+	}
 	free(snap->priv);
 	free(snap);
 }
@@ -134,7 +160,7 @@ static const char *how_name(enum cleak_capture_how how)
 	}
 }
 
-static void write_frame(struct cleak__jw *w, const struct cleak_frame *f)
+void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f)
 {
 	cleak__jw_object_begin(w);
 	cleak__jw_key(w, "pc");
@@ -159,6 +185,11 @@ static void write_frame(struct cleak__jw *w, const struct cleak_frame *f)
 		cleak__jw_null(w);
 	cleak__jw_key(w, "inlined");
 	cleak__jw_bool(w, f->inlined);
+	cleak__jw_key(w, "offset");
+	if (f->func_offset)
+		cleak__jw_uint(w, f->func_offset);
+	else
+		cleak__jw_null(w);
 	cleak__jw_object_end(w);
 }
 
@@ -218,7 +249,7 @@ static void write_thread(struct cleak__jw *w, const struct cleak_snapshot *snap,
 	cleak__jw_key(w, "frames");
 	cleak__jw_array_begin(w);
 	for (i = 0; i < t->nframes; i++)
-		write_frame(w, &t->frames[i]);
+		cleak__write_frame(w, &t->frames[i]);
 	cleak__jw_array_end(w);
 	cleak__jw_object_end(w);
 }
@@ -246,7 +277,7 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f, bool p
 	cleak__jw_key(&w, "capture");
 	cleak__jw_object_begin(&w);
 	cleak__jw_key(&w, "mode");
-	cleak__jw_string(&w, c->freeze ? "freeze" : "per-thread");
+	cleak__jw_string(&w, c->nonblocking ? "nonblocking" : c->freeze ? "freeze" : "per-thread");
 	cleak__jw_key(&w, "selected");
 	cleak__jw_bool(&w, c->selected);
 	cleak__jw_key(&w, "pause_us");
@@ -271,6 +302,7 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f, bool p
 	cleak__jw_array_end(&w);
 	cleak__jw_key(&w, "deadlocks");
 	cleak__write_deadlocks(&w, snap);
+	cleak__write_go(&w, snap);
 	cleak__jw_object_end(&w);
 	fflush(f);
 	return ferror(f) ? cleak__fail(EIO, "cannot write JSON output") : 0;
@@ -320,10 +352,30 @@ static enum cleak_capture_how how_from_name(const char *s)
 	return CLEAK_CAPTURE_NONE;
 }
 
+int cleak__read_frame(struct cleak_snapshot *snap, json_object *jf, struct cleak_frame *f,
+		      const char *what, size_t index, size_t i)
+{
+	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
+
+	if (!json_object_is_type(jf, json_type_object))
+		return cleak__fail(EINVAL, "%s[%zu].frames[%zu] is not an object", what, index, i);
+	if (!cleak__json_str(jf, "pc"))
+		return cleak__fail(EINVAL, "%s[%zu].frames[%zu] has no \"pc\"", what, index, i);
+	f->pc = get_hex(jf, "pc");
+	f->function = cleak__intern(pool, cleak__json_str(jf, "function"));
+	f->module = cleak__intern(pool, cleak__json_str(jf, "module"));
+	f->module_offset = get_hex(jf, "module_offset");
+	f->file = cleak__intern(pool, cleak__json_str(jf, "file"));
+	f->line = (int)cleak__json_int(jf, "line", 0);
+	f->column = (int)cleak__json_int(jf, "column", 0);
+	f->inlined = cleak__json_bool(jf, "inlined");
+	f->func_offset = (uint64_t)cleak__json_int(jf, "offset", 0);
+	return 0;
+}
+
 static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct cleak_thread *t,
 		       size_t index)
 {
-	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
 	json_object *frames, *sc, *args, *wait;
 	const char *s;
 	size_t i, n;
@@ -377,23 +429,12 @@ static int read_thread(struct cleak_snapshot *snap, json_object *jt, struct clea
 	if (!t->frames || !t->pcs)
 		return cleak__fail(ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
-		json_object *jf = json_object_array_get_idx(frames, i);
 		struct cleak_frame *f = &t->frames[t->nframes];
 
-		if (!json_object_is_type(jf, json_type_object))
-			return cleak__fail(EINVAL, "threads[%zu].frames[%zu] is not an object",
-					   index, i);
-		if (!cleak__json_str(jf, "pc"))
-			return cleak__fail(EINVAL, "threads[%zu].frames[%zu] has no \"pc\"",
-					   index, i);
-		f->pc = get_hex(jf, "pc");
-		f->function = cleak__intern(pool, cleak__json_str(jf, "function"));
-		f->module = cleak__intern(pool, cleak__json_str(jf, "module"));
-		f->module_offset = get_hex(jf, "module_offset");
-		f->file = cleak__intern(pool, cleak__json_str(jf, "file"));
-		f->line = (int)cleak__json_int(jf, "line", 0);
-		f->column = (int)cleak__json_int(jf, "column", 0);
-		f->inlined = cleak__json_bool(jf, "inlined");
+		err = cleak__read_frame(snap, json_object_array_get_idx(frames, i), f,
+					"threads", index, i);
+		if (err)
+			return err;
 		/* pcs: one per physical frame, for grouping */
 		if (!(t->nframes > 0 && t->frames[t->nframes - 1].inlined))
 			t->pcs[t->npcs++] = f->pc;
@@ -450,6 +491,7 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 	if (json_object_object_get_ex(root, "capture", &cap)) {
 		s = cleak__json_str(cap, "mode");
 		snap->capture.freeze = s && strcmp(s, "freeze") == 0;
+		snap->capture.nonblocking = s && strcmp(s, "nonblocking") == 0;
 		snap->capture.selected = cleak__json_bool(cap, "selected");
 		snap->capture.pause_us = (uint64_t)cleak__json_int(cap, "pause_us", 0);
 		snap->capture.max_thread_pause_us = (uint64_t)cleak__json_int(cap, "max_thread_pause_us", 0);
@@ -476,6 +518,8 @@ int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out)
 	    json_object_is_type(deadlocks, json_type_null))
 		deadlocks = NULL;
 	err = cleak__read_deadlocks(snap, deadlocks);
+	if (!err)
+		err = cleak__read_go(snap, root);
 out:
 	json_tokener_free(tok);
 	json_object_put(root);

@@ -9,6 +9,7 @@
  * may belong to another line or even another function (elfutils stack.c
  * does the same).
  */
+#include "gobinary.h"
 #include "modules.h"
 
 #include <dwarf.h>
@@ -375,6 +376,9 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 			}
 		}
 	}
+	/* Goroutines: names, lines and inlining from the binary's pclntab. */
+	if (snap->go && cleak__snapshot_gobin(snap))
+		err = cleak__go_symbolize(snap, cleak__snapshot_gobin(snap));
 out:
 	free(s.table);
 	free(s.frames);

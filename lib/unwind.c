@@ -11,6 +11,7 @@
  * rewritten as .eh_frame (ehframe.c, modules.c).  Where there is no CFI
  * at all, libunwind's x86-64 stepper falls back to the RBP frame chain.
  */
+#include "gobinary.h"
 #include "modules.h"
 
 #include <errno.h>
@@ -385,6 +386,28 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	}
 }
 
+/* Goroutines unwind with the binary's own tables (gounwind.c); their
+ * stack copies are not needed afterwards. */
+static int unwind_goroutines(struct cleak_snapshot *snap)
+{
+	struct cleak__gobin *gb = cleak__snapshot_gobin(snap);
+	size_t i;
+	int err;
+
+	if (!snap->go || !gb)
+		return 0;
+	err = cleak__go_unwind(snap, gb);
+	if (err)
+		return cleak__fail(-err, "cannot unwind the goroutines: %s", strerror(-err));
+	for (i = 0; i < snap->go->ngoroutines; i++) {
+		snap->go->goroutines[i].stack = NULL;
+		snap->go->goroutines[i].stack_len = 0;
+	}
+	free(gb->stack_arena);
+	gb->stack_arena = NULL;
+	return 0;
+}
+
 int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 			  const struct cleak_unwind_opts *opts)
 {
@@ -419,5 +442,5 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 		unwind_thread(as, mods, t, max_frames);
 	}
 	unw_destroy_addr_space(as);
-	return 0;
+	return unwind_goroutines(snap);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON form of waits and deadlocks (wait_json.c, used by snapshot.c),
- * and the readers of JSON members they share. */
+/* The JSON form of a snapshot's parts: waits and deadlocks (wait_json.c),
+ * goroutines (go_json.c), frames, and the readers of members they share
+ * (snapshot.c). */
 #ifndef CLEAK_WAIT_JSON_H
 #define CLEAK_WAIT_JSON_H
 
@@ -16,6 +17,16 @@ void cleak__write_deadlocks(struct cleak__jw *w, const struct cleak_snapshot *sn
 int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_thread *t,
 		     size_t index);
 int cleak__read_deadlocks(struct cleak_snapshot *snap, json_object *jd);
+
+/* snapshot.c: one frame, of a thread or a goroutine; `what`, `index`
+ * and `i` place it in error messages. */
+void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f);
+int cleak__read_frame(struct cleak_snapshot *snap, json_object *jf, struct cleak_frame *f,
+		      const char *what, size_t index, size_t i);
+
+/* go_json.c: "go" and "goroutines" */
+void cleak__write_go(struct cleak__jw *w, const struct cleak_snapshot *snap);
+int cleak__read_go(struct cleak_snapshot *snap, json_object *root);
 
 /* snapshot.c: members of a JSON object; missing or null gives the default. */
 const char *cleak__json_str(json_object *o, const char *key);

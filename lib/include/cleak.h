@@ -72,6 +72,9 @@ struct cleak_frame {
 	char *file;		/* source file; NULL without line info */
 	int line;		/* 0 when unknown */
 	int column;		/* 0 when unknown */
+	/* pc minus the function's entry, for Go frames (the runtime's
+	 * "+0x1f"); 0 when unknown and for inlined frames. */
+	uint64_t func_offset;
 };
 
 /* What a blocked thread waits for; names in cleak_wait_kind_name(). */
@@ -236,8 +239,77 @@ struct cleak_deadlock {
 	bool times_out;		/* a member's wait is timed: the cycle breaks then */
 };
 
+/* A Go channel that goroutines wait on, as read at capture. */
+struct cleak_go_chan {
+	uint64_t address;	/* the runtime.hchan */
+	char *elem_type;	/* "int", "*main.job"; NULL when unknown */
+	uint64_t len, cap;	/* buffered values and buffer size (0: unbuffered) */
+	bool closed;
+	/* Goroutines of this snapshot parked on it. */
+	unsigned senders, receivers, selecting;
+};
+
+/* A goroutine, as the runtime's own goroutine dump would show it. */
+struct cleak_goroutine {
+	uint64_t goid;
+	uint32_t status;	/* runtime _G* state (runtime2.go), scan bit cleared */
+	bool scan;		/* the GC owned its stack at capture ("(scan)") */
+	const char *status_name;	/* "waiting", "syscall", ... (static) */
+	const char *wait_reason;	/* "chan receive"; NULL when none (static or pool) */
+	/* Since when it waits, as the runtime recorded it (only a GC cycle
+	 * records it): nanoseconds before capture; -1 when not recorded. */
+	int64_t wait_ns;
+	bool locked;		/* locked to its OS thread (LockOSThread) */
+	pid_t tid;		/* the thread running it (running, syscall); 0: none */
+	bool system;		/* a runtime goroutine that the runtime's dump hides */
+	bool leaked;		/* can never wake: nil channel, select with no cases */
+	bool stack_unavailable;	/* running and not stopped: no stack to show */
+	uint64_t parent_goid;	/* 0 when unknown (Go < 1.21) or none */
+	uint64_t gopc, startpc;	/* where it was created; its function */
+	struct cleak_frame created_by;	/* function NULL: none shown */
+	/* Frames as the runtime prints them, innermost first. */
+	struct cleak_frame *frames;
+	size_t nframes;
+	/* The channel(s) it waits on: one for a send or receive, one per
+	 * case for a select. Pointers into cleak_go.chans. */
+	struct cleak_go_chan **chans;
+	size_t nchans;
+	char *error;		/* why the stack is incomplete; NULL if it is not */
+
+	/* capture: the live part of its stack, and where unwinding starts;
+	 * released once unwound */
+	uint64_t pc, sp, stack_hi;
+	uint8_t *stack;
+	size_t stack_len;
+	uint64_t *pcs;		/* physical frames' pcs, pcs[0] innermost */
+	size_t npcs;
+};
+
+/*
+ * The text the runtime prints between the brackets of a goroutine's
+ * header ("chan receive, 5 minutes, locked to thread"), as in
+ * runtime.Stack(all).  Returns its length.
+ */
+size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t size);
+
+/* A Go program's runtime, read from outside. */
+struct cleak_go {
+	char *version;		/* "go1.26.0" (from .go.buildinfo) */
+	char *module;		/* main module path; NULL when not recorded */
+	/* Why goroutines are missing or incomplete (unknown release, ...). */
+	char *error;
+	struct cleak_goroutine *goroutines;	/* in the runtime's allgs order */
+	size_t ngoroutines;
+	size_t nsystem;		/* of which runtime goroutines */
+	size_t nskipped;	/* nonblocking: moved while read, left out */
+	bool nonblocking;
+	struct cleak_go_chan *chans;
+	size_t nchans;
+};
+
 struct cleak_capture_info {
 	bool freeze;			/* all threads stopped together */
+	bool nonblocking;		/* nothing stopped (opts->nonblocking) */
 	bool selected;			/* only the threads asked for (opts->tids) */
 	uint64_t wall_us;		/* whole capture */
 	uint64_t pause_us;		/* freeze: stop-to-resume; else sum of per-thread stops */
@@ -270,6 +342,8 @@ struct cleak_snapshot {
 	size_t nfds;
 	struct cleak_child *children;
 	size_t nchildren;
+	/* A Go program: its goroutines (NULL for other programs). */
+	struct cleak_go *go;
 	/* cleak_snapshot_find_deadlocks() */
 	struct cleak_deadlock *deadlocks;
 	size_t ndeadlocks;
@@ -283,6 +357,10 @@ struct cleak_capture_opts {
 	size_t max_stack_bytes;	/* live-stack copy limit per thread; 0 = default */
 	const pid_t *tids;	/* capture only these threads (NULL: all) */
 	size_t ntids;
+	/* Stop nothing: blocked threads and parked goroutines are read as
+	 * they are, each checked for not having moved; what moved or runs
+	 * is left out and counted. */
+	bool nonblocking;
 };
 
 #define CLEAK_DEFAULT_STACK_BYTES (512u * 1024)

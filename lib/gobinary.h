@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gobinary.h - what libcleak knows about a Go executable, shared by the
+ * go*.c files: its version and tables (gobinary.c), the runtime's layouts
+ * for that version (goruntime.c), reading goroutines (gocapture.c) and
+ * unwinding them (gounwind.c).  Internal; not part of the public API.
+ */
+#ifndef CLEAK_GOBINARY_H
+#define CLEAK_GOBINARY_H
+
+#include "internal.h"
+
+/*
+ * Where the runtime keeps what cleak reads, for one Go release on amd64
+ * (offsets in bytes).  Checked against each release's DWARF and against
+ * the runtime's own goroutine dump (tests/e2e/test_go.py).
+ */
+struct cleak__golayout {
+	int minor;			/* Go 1.<minor> */
+	uint32_t g_size;
+	uint32_t g_m, g_sched, g_syscallsp, g_syscallpc, g_atomicstatus, g_goid;
+	uint32_t g_waitsince, g_waitreason, g_lockedm, g_parentgoid, g_gopc;
+	uint32_t g_startpc, g_waiting;
+	uint32_t m_procid;
+	uint32_t sudog_size, sudog_c, sudog_waitlink;
+	uint32_t hchan_elemtype;
+	uint8_t funcid_wrapper;		/* abi.FuncIDWrapper */
+	const char *const *waitreasons;	/* runtime.waitReasonStrings */
+	size_t nwaitreasons;
+	size_t nstatuses;		/* entries of gStatusStrings */
+};
+
+/* The fixed parts of runtime.g (all releases 1.21-1.26). */
+#define CLEAK__G_STACK_LO 0
+#define CLEAK__G_STACK_HI 8
+#define CLEAK__GOBUF_SP 0
+#define CLEAK__GOBUF_PC 8
+
+/* runtime2.go goroutine states. */
+enum {
+	CLEAK__G_IDLE, CLEAK__G_RUNNABLE, CLEAK__G_RUNNING, CLEAK__G_SYSCALL,
+	CLEAK__G_WAITING, CLEAK__G_MORIBUND_UNUSED, CLEAK__G_DEAD,
+	CLEAK__G_ENQUEUE_UNUSED, CLEAK__G_COPYSTACK, CLEAK__G_PREEMPTED,
+	CLEAK__G_LEAKED, CLEAK__G_DEADEXTRA,
+};
+#define CLEAK__G_SCAN 0x1000
+
+/* The releases cleak reads: Go 1.<OLDEST> to Go 1.<NEWEST>. */
+#define CLEAK__GO_OLDEST 21
+#define CLEAK__GO_NEWEST 26
+
+/* The layout for Go 1.<minor>, or NULL for a release cleak does not know. */
+const struct cleak__golayout *cleak__golayout_for(int minor);
+/* gStatusStrings[status], "???" when out of range (as goroutineheader). */
+const char *cleak__gostatus_name(uint32_t status);
+
+/* One entry of the function table (pclntab's _func), decoded. */
+struct cleak__gofunc {
+	const uint8_t *raw;		/* the _func record */
+	uint64_t entry;			/* runtime address */
+	const char *name;
+	uint8_t funcid, flag;
+};
+#define CLEAK__FUNCFLAG_TOPFRAME 1
+#define CLEAK__FUNCFLAG_SPWRITE 2
+
+struct cleak__gobin {
+	/* the executable, mapped whole */
+	uint8_t *image;
+	size_t image_len;
+	char version[32];		/* "go1.26.0" */
+	int minor;			/* 26 */
+	char *module;			/* main module path, NULL if none */
+	char *main_path;		/* main package path */
+	const struct cleak__golayout *layout;	/* NULL: unknown release */
+	uint64_t bias;			/* runtime address - file address */
+	struct {
+		uint64_t vaddr, offset, filesz;
+	} segs[16];			/* PT_LOAD: file address -> file offset */
+	size_t nsegs;
+
+	/* .gopclntab */
+	const uint8_t *pcln;
+	size_t pcln_len;
+	uint32_t nfunc;
+	uint8_t minlc;
+	const uint8_t *funcnametab, *cutab, *filetab, *pctab, *functab;
+	size_t funcnametab_len, cutab_len, filetab_len, pctab_len, functab_len;
+
+	/* runtime addresses, from the live moduledata */
+	uint64_t moduledata, text, etext, types, etypes, gofunc;
+	uint64_t allgs;			/* &runtime.allgs */
+	/* capture: the goroutines' stack copies (until unwound) and the
+	 * element types of go->chans (until named) */
+	uint8_t *stack_arena;
+	uint64_t *chan_types;
+	/* runtime.waitReasonStrings read from the binary, if it could be */
+	char **waitreasons;
+	size_t nwaitreasons;
+};
+
+/*
+ * Open the executable of `snap` and learn what reading its goroutines
+ * needs, without stopping it.  Returns 0 and *out = NULL for a program
+ * that is not Go; -errno with a message when it is Go but cannot be read
+ * (*out is then still set, with what is known, e.g. the version).
+ */
+int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **out);
+void cleak__gobin_free(struct cleak__gobin *gb);
+/* Just the version of the Go executable at `path` ("" if not Go). */
+int cleak__go_version_of(const char *path, char *version, size_t size);
+
+/* The file's bytes at file virtual address `vaddr`, or NULL. */
+const uint8_t *cleak__gobin_at(const struct cleak__gobin *gb, uint64_t vaddr, size_t len);
+
+/* pclntab lookups; `pc` is a runtime address. */
+bool cleak__gofunc_find(const struct cleak__gobin *gb, uint64_t pc, struct cleak__gofunc *f);
+/* pcvalue(f, table, pc) of symtab.go; -1 when not found. */
+int32_t cleak__gofunc_pcvalue(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
+			      uint32_t table_off, uint64_t pc);
+uint32_t cleak__gofunc_field(const struct cleak__gofunc *f, size_t offset);
+#define CLEAK__FUNC_PCSP 16
+#define CLEAK__FUNC_PCFILE 20
+#define CLEAK__FUNC_PCLN 24
+#define CLEAK__FUNC_NPCDATA 28
+#define CLEAK__FUNC_CUOFFSET 32
+#define CLEAK__FUNC_NFUNCDATA 43
+#define CLEAK__FUNC_SIZE 44
+/* The pcdata table offset `i` of f, 0 when absent. */
+uint32_t cleak__gofunc_pcdata(const struct cleak__gofunc *f, uint32_t i);
+/* funcdata `i` of f as bytes of the file, NULL when absent. */
+const uint8_t *cleak__gofunc_funcdata(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
+				      uint32_t i, size_t len);
+const char *cleak__gofunc_name_at(const struct cleak__gobin *gb, int32_t nameoff);
+/* File and line of `pc` in f (funcline1). */
+const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
+			       uint64_t pc, int *line);
+
+/* gocapture.c: read the goroutines while the process is frozen (every
+ * thread stopped) or, with nonblocking, while it runs. */
+int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb,
+		      bool nonblocking, size_t stack_limit);
+/* After the target runs again: names of channel element types. */
+void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb);
+/* gounwind.c */
+int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb);
+int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *gb);
+void cleak__go_release(struct cleak_go *go);
+
+/* snapshot.c: the Go executable's tables, kept until the snapshot is freed. */
+struct cleak__gobin *cleak__snapshot_gobin(const struct cleak_snapshot *snap);
+int cleak__snapshot_set_gobin(struct cleak_snapshot *snap, struct cleak__gobin *gb);
+
+#endif

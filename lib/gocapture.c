@@ -1,0 +1,702 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gocapture.c - copy every goroutine out of a Go process: its runtime.g,
+ * the live part of its stack, the channel it is parked on, the thread
+ * running it.  All of it is read with process_vm_readv, batched (up to
+ * IOV_MAX pieces per call) because a service can have 100,000 goroutines
+ * and the target is frozen meanwhile.  Unwinding happens later, on the
+ * copies (gounwind.c).
+ *
+ * Frozen (the default), every thread is stopped, so nothing moves and the
+ * copy is what the runtime's own stop-the-world dump would see.  With
+ * nonblocking nothing is stopped: a parked goroutine does not move until
+ * something wakes it, so each one is read twice, around its stack and
+ * channel, and kept only if its g did not change in between
+ * (../shared/docs/go-runtime.md §7).
+ */
+#include "gobinary.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#define MAX_GOROUTINES (16u << 20)
+#define MAX_SELECT_CASES 64
+/* The runtime's goroutine stacks start at 8 KiB and double; a deeper
+ * stack is cut at the capture limit like a thread's. */
+
+/* One piece of target memory to copy. */
+struct piece {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	bool ok;
+};
+
+/*
+ * Copy many pieces in few calls.  process_vm_readv(2) stops at the first
+ * piece it cannot read and returns what it copied so far (never a split
+ * piece): mark that one failed and go on after it.
+ */
+static void read_pieces(pid_t pid, struct piece *p, size_t n)
+{
+	struct iovec local[IOV_MAX], remote[IOV_MAX];
+	size_t done = 0;
+
+	while (done < n) {
+		size_t k, cnt = n - done < IOV_MAX ? n - done : IOV_MAX;
+		ssize_t got;
+
+		for (k = 0; k < cnt; k++) {
+			local[k].iov_base = p[done + k].buf;
+			local[k].iov_len = p[done + k].len;
+			remote[k].iov_base = (void *)(uintptr_t)p[done + k].addr;
+			remote[k].iov_len = p[done + k].len;
+			p[done + k].ok = false;
+		}
+		got = process_vm_readv(pid, local, cnt, remote, cnt, 0);
+		if (got < 0)
+			got = 0;
+		for (k = 0; k < cnt && (size_t)got >= p[done + k].len; k++) {
+			got -= p[done + k].len;
+			p[done + k].ok = true;
+		}
+		/* piece k failed (or the call did): skip it */
+		done += k < cnt ? k + 1 : cnt;
+	}
+}
+
+/* The fields of runtime.g that cleak uses. */
+struct graw {
+	uint64_t addr;
+	uint64_t stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc;
+	uint64_t goid, lockedm, parentgoid, gopc, startpc, waiting;
+	int64_t waitsince;
+	uint32_t status;
+	uint8_t waitreason;
+};
+
+static uint64_t u64_at(const uint8_t *b, uint32_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static void parse_g(const struct cleak__golayout *L, uint64_t addr, const uint8_t *b,
+		    struct graw *g)
+{
+	uint32_t st;
+
+	g->addr = addr;
+	g->stack_lo = u64_at(b, CLEAK__G_STACK_LO);
+	g->stack_hi = u64_at(b, CLEAK__G_STACK_HI);
+	g->m = u64_at(b, L->g_m);
+	g->sched_sp = u64_at(b, L->g_sched + CLEAK__GOBUF_SP);
+	g->sched_pc = u64_at(b, L->g_sched + CLEAK__GOBUF_PC);
+	g->syscallsp = u64_at(b, L->g_syscallsp);
+	g->syscallpc = u64_at(b, L->g_syscallpc);
+	memcpy(&st, b + L->g_atomicstatus, sizeof(st));
+	g->status = st;
+	g->goid = u64_at(b, L->g_goid);
+	g->waitsince = (int64_t)u64_at(b, L->g_waitsince);
+	g->waitreason = b[L->g_waitreason];
+	g->lockedm = u64_at(b, L->g_lockedm);
+	g->parentgoid = L->g_parentgoid ? u64_at(b, L->g_parentgoid) : 0;
+	g->gopc = u64_at(b, L->g_gopc);
+	g->startpc = u64_at(b, L->g_startpc);
+	g->waiting = u64_at(b, L->g_waiting);
+}
+
+/* Whether a second read shows the goroutine where the first one did. */
+static bool same_g(const struct graw *a, const struct graw *b)
+{
+	return a->goid == b->goid && a->status == b->status && a->sched_sp == b->sched_sp &&
+	       a->sched_pc == b->sched_pc && a->syscallsp == b->syscallsp &&
+	       a->syscallpc == b->syscallpc && a->stack_lo == b->stack_lo &&
+	       a->stack_hi == b->stack_hi && a->waiting == b->waiting &&
+	       a->waitreason == b->waitreason && a->m == b->m;
+}
+
+static bool gone(uint32_t status)
+{
+	status &= ~CLEAK__G_SCAN;
+	return status == CLEAK__G_IDLE || status == CLEAK__G_DEAD || status == CLEAK__G_DEADEXTRA;
+}
+
+/* Read the g structs at `addrs`; parse them into `out`. */
+static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *addrs, size_t n,
+		   struct graw *out, bool *ok)
+{
+	uint8_t *raw = malloc(n * L->g_size);
+	struct piece *p = calloc(n, sizeof(*p));
+	size_t i;
+
+	if (!raw || !p) {
+		free(raw);
+		free(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		p[i].addr = addrs[i];
+		p[i].buf = raw + i * L->g_size;
+		p[i].len = L->g_size;
+	}
+	read_pieces(pid, p, n);
+	for (i = 0; i < n; i++) {
+		ok[i] = p[i].ok && addrs[i];
+		if (ok[i])
+			parse_g(L, addrs[i], raw + i * L->g_size, &out[i]);
+	}
+	free(raw);
+	free(p);
+	return 0;
+}
+
+/* The runtime's allgs slice: its length first, then its array, as
+ * allgadd publishes them in the other order (proc.go). */
+static int read_allgs(pid_t pid, const struct cleak__gobin *gb, uint64_t **out, size_t *n)
+{
+	uint64_t len, ptr, *addrs;
+	size_t got;
+
+	if (cleak__read_target(pid, gb->allgs + 8, &len, 8) != 8 ||
+	    cleak__read_target(pid, gb->allgs, &ptr, 8) != 8)
+		return cleak__fail(EIO, "cannot read the runtime's goroutine list");
+	if (len > MAX_GOROUTINES || (len && !ptr))
+		return cleak__fail(EINVAL, "the runtime's goroutine list looks corrupt "
+				   "(%lu entries)", (unsigned long)len);
+	addrs = malloc((len ? len : 1) * sizeof(*addrs));
+	if (!addrs)
+		return -ENOMEM;
+	got = len ? cleak__read_target(pid, ptr, addrs, len * 8) : 0;
+	if (got != len * 8) {
+		free(addrs);
+		return cleak__fail(EIO, "cannot read the runtime's goroutine list");
+	}
+	*out = addrs;
+	*n = len;
+	return 0;
+}
+
+/* The thread regs of a stopped thread, when it runs goroutine `g`. */
+static const struct cleak_thread *stopped_thread(const struct cleak_snapshot *snap, pid_t tid)
+{
+	const struct cleak_thread *t = cleak_snapshot_thread(snap, tid);
+
+	if (!t || t->how != CLEAK_CAPTURE_STOPPED ||
+	    (t->regs_known & (1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RIP)) !=
+	    (1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RIP))
+		return NULL;
+	return t;
+}
+
+/* Where unwinding starts (traceback.go unwinder.initAt, traceback1). */
+static void start_of(const struct cleak_snapshot *snap, struct cleak_goroutine *gr,
+		     const struct graw *g, bool frozen)
+{
+	uint32_t st = g->status & ~CLEAK__G_SCAN;
+	const struct cleak_thread *t;
+
+	gr->stack_hi = g->stack_hi;
+	if (st == CLEAK__G_SYSCALL || g->syscallsp) {
+		gr->pc = g->syscallpc;
+		gr->sp = g->syscallsp;
+		return;
+	}
+	if (st == CLEAK__G_RUNNING) {
+		/* The runtime prints "stack unavailable" for a goroutine on
+		 * another thread; frozen, that thread's registers say where. */
+		t = frozen && gr->tid ? stopped_thread(snap, gr->tid) : NULL;
+		if (t && t->regs[CLEAK_REG_RSP] >= g->stack_lo &&
+		    t->regs[CLEAK_REG_RSP] < g->stack_hi) {
+			gr->pc = t->regs[CLEAK_REG_RIP];
+			gr->sp = t->regs[CLEAK_REG_RSP];
+		} else {
+			gr->stack_unavailable = true;
+		}
+		return;
+	}
+	gr->pc = g->sched_pc;
+	gr->sp = g->sched_sp;
+}
+
+static const char *wait_reason(const struct cleak__gobin *gb, uint8_t i)
+{
+	if (gb->waitreasons)
+		return i < gb->nwaitreasons ? gb->waitreasons[i] : NULL;
+	return i < gb->layout->nwaitreasons ? gb->layout->waitreasons[i] : NULL;
+}
+
+static bool reason_is(const struct cleak_goroutine *gr, const char *r)
+{
+	return gr->wait_reason && strcmp(gr->wait_reason, r) == 0;
+}
+
+/* A wait nothing can end: a nil channel has no other side, and a select
+ * without cases has nothing to select (chan.go, select.go block()). */
+static bool leaked_for_certain(const struct cleak_goroutine *gr)
+{
+	return gr->status == CLEAK__G_WAITING &&
+	       (reason_is(gr, "chan receive (nil chan)") || reason_is(gr, "chan send (nil chan)") ||
+		reason_is(gr, "select (no cases)"));
+}
+
+static bool on_channel(const struct cleak_goroutine *gr)
+{
+	return gr->status == CLEAK__G_WAITING &&
+	       (reason_is(gr, "chan receive") || reason_is(gr, "chan send") ||
+		reason_is(gr, "select"));
+}
+
+/* The target's CLOCK_MONOTONIC now (the runtime's nanotime), adding the
+ * offset of its time namespace (time_namespaces(7)). */
+static int64_t target_now_ns(pid_t pid)
+{
+	struct timespec ts;
+	char path[64], buf[256], *line;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
+	if (cleak__read_small(path, buf, sizeof(buf)) > 0) {
+		for (line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			long long s, ns;
+
+			if (sscanf(line, "monotonic %lld %lld", &s, &ns) == 2)
+				now += s * 1000000000 + ns;
+		}
+	}
+	return now;
+}
+
+struct go_read {
+	struct cleak_snapshot *snap;
+	struct cleak__gobin *gb;
+	const struct cleak__golayout *L;
+	size_t limit;
+	struct graw *gs;
+	size_t ngs;
+	uint64_t *sudogs;	/* per goroutine: its first sudog (g.waiting) */
+};
+
+/* Copy each goroutine's stack, its thread id and its channels. */
+static int read_details(struct go_read *r, size_t from, size_t to, uint8_t **arena_out)
+{
+	struct cleak_go *go = r->snap->go;
+	struct piece *p;
+	size_t i, np = 0, total = 0, off = 0;
+	uint8_t *arena;
+	uint64_t *procids;
+	int err = -ENOMEM;
+
+	p = calloc((to - from) * 2 + 1, sizeof(*p));
+	procids = calloc(to - from + 1, sizeof(*procids));
+	if (!p || !procids)
+		goto out;
+	/* thread ids first: a running goroutine's start depends on them */
+	for (i = from; i < to; i++) {
+		if (!r->gs[i].m)
+			continue;
+		p[np].addr = r->gs[i].m + r->L->m_procid;
+		p[np].buf = &procids[i - from];
+		p[np].len = 8;
+		np++;
+	}
+	read_pieces(r->snap->pid, p, np);
+	for (i = from; i < to; i++)
+		go->goroutines[i].tid = (pid_t)procids[i - from];
+	for (i = from; i < to; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		start_of(r->snap, gr, &r->gs[i], !go->nonblocking);
+		if (gr->stack_unavailable)
+			continue;
+		if (gr->sp < r->gs[i].stack_lo || gr->sp >= gr->stack_hi) {
+			gr->error = cleak__strdupf("its stack pointer %#lx is outside its stack "
+						   "[%#lx, %#lx)", (unsigned long)gr->sp,
+						   (unsigned long)r->gs[i].stack_lo,
+						   (unsigned long)gr->stack_hi);
+			continue;
+		}
+		gr->stack_len = gr->stack_hi - gr->sp;
+		if (gr->stack_len > r->limit)
+			gr->stack_len = r->limit;
+		total += gr->stack_len;
+	}
+	arena = malloc(total ? total : 1);
+	if (!arena)
+		goto out;
+	np = 0;
+	for (i = from; i < to; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		if (!gr->stack_len)
+			continue;
+		gr->stack = arena + off;
+		off += gr->stack_len;
+		p[np].addr = gr->sp;
+		p[np].buf = gr->stack;
+		p[np].len = gr->stack_len;
+		np++;
+	}
+	read_pieces(r->snap->pid, p, np);
+	np = 0;
+	for (i = from; i < to; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		if (!gr->stack_len)
+			continue;
+		if (!p[np++].ok) {
+			gr->stack = NULL;
+			gr->stack_len = 0;
+			if (!gr->error)
+				gr->error = strdup("its stack could not be read");
+		}
+	}
+	*arena_out = arena;
+	err = 0;
+out:
+	free(p);
+	free(procids);
+	return err;
+}
+
+/*
+ * The channels parked goroutines wait on: g.waiting is the first sudog,
+ * sudog.c its channel; a select links one sudog per case through
+ * waitlink (chan.go, select.go).  Channels are interned in go->chans.
+ */
+static int read_sudogs(struct go_read *r, size_t from, size_t to, uint64_t **chan_of_out,
+		       size_t **nchan_out)
+{
+	struct cleak_go *go = r->snap->go;
+	const struct cleak__golayout *L = r->L;
+	size_t n = to - from, i, round;
+	uint64_t *next = calloc(n + 1, sizeof(*next));
+	uint64_t *chans = calloc(n * MAX_SELECT_CASES + 1, sizeof(*chans));
+	size_t *nchan = calloc(n + 1, sizeof(*nchan));
+	uint8_t *buf = malloc((n + 1) * L->sudog_size);
+	struct piece *p = calloc(n + 1, sizeof(*p));
+	size_t *who = calloc(n + 1, sizeof(*who));
+	int err = -ENOMEM;
+
+	if (!next || !chans || !nchan || !buf || !p || !who)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (on_channel(&go->goroutines[from + i]))
+			next[i] = r->gs[from + i].waiting;
+	for (round = 0; round < MAX_SELECT_CASES; round++) {
+		size_t np = 0;
+
+		for (i = 0; i < n; i++) {
+			if (!next[i])
+				continue;
+			p[np].addr = next[i];
+			p[np].buf = buf + np * L->sudog_size;
+			p[np].len = L->sudog_size;
+			who[np++] = i;
+		}
+		if (!np)
+			break;
+		read_pieces(r->snap->pid, p, np);
+		for (i = 0; i < np; i++) {
+			size_t g = who[i];
+			const uint8_t *s = buf + i * L->sudog_size;
+
+			next[g] = 0;
+			if (!p[i].ok)
+				continue;
+			if (u64_at(s, L->sudog_c))
+				chans[g * MAX_SELECT_CASES + nchan[g]++] = u64_at(s, L->sudog_c);
+			/* a send or receive has one sudog; only a select links more */
+			if (reason_is(&go->goroutines[from + g], "select"))
+				next[g] = u64_at(s, L->sudog_waitlink);
+		}
+	}
+	*chan_of_out = chans;
+	*nchan_out = nchan;
+	chans = NULL;
+	nchan = NULL;
+	err = 0;
+fail:
+	free(next);
+	free(chans);
+	free(nchan);
+	free(buf);
+	free(p);
+	free(who);
+	return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Read each distinct channel once (runtime.hchan, chan.go) and point
+ * the goroutines at them. */
+static int read_channels(struct go_read *r, const uint64_t *chan_of, const size_t *nchan,
+			 const bool *moved)
+{
+	struct cleak_go *go = r->snap->go;
+	const struct cleak__golayout *L = r->L;
+	size_t i, j, n = 0, total = 0;
+	uint64_t *addrs;
+	uint8_t *raw;
+	struct piece *p;
+	size_t hlen = L->hchan_elemtype + 8;
+
+	for (i = 0; i < go->ngoroutines; i++)
+		total += moved[i] ? 0 : nchan[i];
+	if (!total)
+		return 0;
+	addrs = malloc(total * sizeof(*addrs));
+	if (!addrs)
+		return -ENOMEM;
+	for (i = 0; i < go->ngoroutines; i++)
+		for (j = 0; !moved[i] && j < nchan[i]; j++)
+			addrs[n++] = chan_of[i * MAX_SELECT_CASES + j];
+	qsort(addrs, n, sizeof(*addrs), cmp_u64);
+	for (i = j = 0; i < n; i++)
+		if (!j || addrs[j - 1] != addrs[i])
+			addrs[j++] = addrs[i];
+	n = j;
+	go->chans = calloc(n, sizeof(*go->chans));
+	r->gb->chan_types = calloc(n, sizeof(*r->gb->chan_types));
+	raw = malloc(n * hlen);
+	p = calloc(n, sizeof(*p));
+	if (!go->chans || !r->gb->chan_types || !raw || !p) {
+		free(addrs);
+		free(raw);
+		free(p);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		p[i].addr = addrs[i];
+		p[i].buf = raw + i * hlen;
+		p[i].len = hlen;
+	}
+	read_pieces(r->snap->pid, p, n);
+	for (i = 0; i < n; i++) {
+		struct cleak_go_chan *c = &go->chans[i];
+		const uint8_t *h = raw + i * hlen;
+		uint32_t closed;
+
+		c->address = addrs[i];
+		if (!p[i].ok)
+			continue;
+		c->len = u64_at(h, 0);
+		c->cap = u64_at(h, 8);
+		memcpy(&closed, h + 28, sizeof(closed));
+		c->closed = closed != 0;
+		/* the type, named once the target runs again */
+		r->gb->chan_types[i] = u64_at(h, L->hchan_elemtype);
+	}
+	go->nchans = n;
+	for (i = 0; i < go->ngoroutines; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		if (!nchan[i] || moved[i])
+			continue;
+		gr->chans = calloc(nchan[i], sizeof(*gr->chans));
+		if (!gr->chans)
+			continue;
+		for (j = 0; j < nchan[i]; j++) {
+			uint64_t a = chan_of[i * MAX_SELECT_CASES + j];
+			struct cleak_go_chan *c = bsearch(&a, go->chans, n, sizeof(*go->chans),
+							  cmp_u64);
+
+			if (!c)
+				continue;
+			gr->chans[gr->nchans++] = c;
+			if (reason_is(gr, "chan send"))
+				c->senders++;
+			else if (reason_is(gr, "chan receive"))
+				c->receivers++;
+			else
+				c->selecting++;
+		}
+	}
+	free(addrs);
+	free(raw);
+	free(p);
+	return 0;
+}
+
+static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const struct graw *g,
+			   int64_t now_ns)
+{
+	gr->goid = g->goid;
+	gr->scan = g->status & CLEAK__G_SCAN;
+	gr->status = g->status & ~CLEAK__G_SCAN;
+	gr->status_name = gr->status < r->L->nstatuses ? cleak__gostatus_name(gr->status) : "???";
+	if ((gr->status == CLEAK__G_WAITING || gr->status == CLEAK__G_LEAKED) && g->waitreason) {
+		gr->wait_reason = wait_reason(r->gb, g->waitreason);
+		if (!gr->wait_reason)
+			gr->error = cleak__strdupf("wait reason %u is not one of Go %s's",
+						   g->waitreason, r->gb->version);
+	}
+	gr->wait_ns = -1;
+	if ((gr->status == CLEAK__G_WAITING || gr->status == CLEAK__G_SYSCALL) && g->waitsince > 0 &&
+	    now_ns >= g->waitsince)
+		gr->wait_ns = now_ns - g->waitsince;
+	gr->locked = g->lockedm != 0;
+	gr->parent_goid = g->parentgoid;
+	gr->gopc = g->gopc;
+	gr->startpc = g->startpc;
+	gr->leaked = leaked_for_certain(gr);
+}
+
+/*
+ * Nonblocking: read the gs again and mark the goroutines that moved
+ * meanwhile (status, stack, channel); one the GC is scanning or whose
+ * stack is being copied is moving too.
+ */
+static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
+{
+	struct cleak_go *go = r->snap->go;
+	struct graw *again = calloc(go->ngoroutines + 1, sizeof(*again));
+	bool *ok = calloc(go->ngoroutines + 1, sizeof(*ok));
+	size_t i;
+	int err = -ENOMEM;
+
+	if (again && ok)
+		err = read_gs(r->snap->pid, r->L, addrs, go->ngoroutines, again, ok);
+	for (i = 0; !err && i < go->ngoroutines; i++)
+		moved[i] = !ok[i] || !same_g(&r->gs[i], &again[i]) ||
+			   (r->gs[i].status & CLEAK__G_SCAN) ||
+			   go->goroutines[i].status == CLEAK__G_COPYSTACK;
+	free(again);
+	free(ok);
+	return err;
+}
+
+/* Leave out the goroutines that moved; count them. */
+static void drop_moved(struct cleak_go *go, const bool *moved)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < go->ngoroutines; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		if (moved[i]) {
+			free(gr->error);
+			free(gr->chans);
+			go->nskipped++;
+			continue;
+		}
+		go->goroutines[kept++] = *gr;
+	}
+	go->ngoroutines = kept;
+}
+
+int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, bool nonblocking,
+		      size_t stack_limit)
+{
+	struct go_read r = { .snap = snap, .gb = gb, .L = gb->layout, .limit = stack_limit };
+	struct cleak_go *go = snap->go;
+	uint64_t *addrs = NULL, *chan_of = NULL;
+	size_t n = 0, i, kept, *nchan = NULL;
+	bool *ok = NULL;
+	int64_t now_ns;
+	int err;
+
+	go->nonblocking = nonblocking;
+	err = read_allgs(snap->pid, gb, &addrs, &n);
+	if (err)
+		return err;
+	now_ns = target_now_ns(snap->pid);
+	r.gs = calloc(n + 1, sizeof(*r.gs));
+	ok = calloc(n + 1, sizeof(*ok));
+	go->goroutines = calloc(n + 1, sizeof(*go->goroutines));
+	if (!r.gs || !ok || !go->goroutines) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok);
+	if (err)
+		goto out;
+	/* Keep the live ones, in allgs order (the runtime's dump order). */
+	for (i = kept = 0; i < n; i++) {
+		if (!ok[i] || gone(r.gs[i].status))
+			continue;
+		addrs[kept] = addrs[i];
+		r.gs[kept] = r.gs[i];
+		fill_goroutine(&r, &go->goroutines[kept], &r.gs[i], now_ns);
+		kept++;
+	}
+	go->ngoroutines = kept;
+	err = read_details(&r, 0, kept, &gb->stack_arena);
+	if (!err)
+		err = read_sudogs(&r, 0, kept, &chan_of, &nchan);
+	/* ok[] now says which goroutines moved */
+	memset(ok, 0, (n + 1) * sizeof(*ok));
+	if (!err && nonblocking)
+		err = mark_moved(&r, addrs, ok);
+	if (!err)
+		err = read_channels(&r, chan_of, nchan, ok);
+	if (!err && nonblocking)
+		drop_moved(go, ok);
+out:
+	free(addrs);
+	free(ok);
+	free(r.gs);
+	free(chan_of);
+	free(nchan);
+	return err;
+}
+
+/*
+ * A type's name: abi.Type.Str, a nameOff at +40, into the module's types
+ * section, where a name is a flags byte, a varint length and the bytes.
+ * abi.Type.TFlag at +20 with TFlagExtraStar (2) says the stored name has
+ * a '*' that is not the type's (internal/abi/type.go).
+ */
+static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *gb, uint64_t type)
+{
+	uint8_t t[24], hdr[4 + 128];
+	int32_t off;
+	uint64_t len = 0;
+	size_t n, shift = 0, i;
+	char name[sizeof(hdr)];
+
+	if (!type || cleak__read_target(snap->pid, type + 20, t, sizeof(t)) != sizeof(t))
+		return NULL;
+	memcpy(&off, t + 20, sizeof(off));
+	if (off < 0 || gb->types + (uint64_t)off >= gb->etypes)
+		return NULL;
+	n = cleak__read_target(snap->pid, gb->types + off, hdr, sizeof(hdr));
+	for (i = 1; i < n && i < 4; i++) {
+		len |= (uint64_t)(hdr[i] & 0x7f) << shift;
+		shift += 7;
+		if (!(hdr[i] & 0x80))
+			break;
+	}
+	i++;
+	if (n < 2 || i + len > n)
+		return NULL;
+	memcpy(name, hdr + i, len);
+	name[len] = '\0';
+	if ((t[0] & 2) && name[0] == '*')
+		memmove(name, name + 1, len);
+	return cleak__intern(cleak__snapshot_pool(snap), name);
+}
+
+void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb)
+{
+	struct cleak_go *go = snap->go;
+	size_t i;
+
+	for (i = 0; go && gb->chan_types && i < go->nchans; i++)
+		go->chans[i].elem_type = type_name(snap, gb, gb->chan_types[i]);
+	free(gb->chan_types);
+	gb->chan_types = NULL;
+}
