@@ -52,10 +52,18 @@ struct render_opts {
 	bool all;		/* every thread on its own */
 	bool json;
 	bool pretty;
+	bool go;		/* the Go runtime's traceback layout */
 };
 void render_stack_text(const struct cleak_snapshot *snap, const struct render_opts *o,
 		       FILE *f);
 void render_frames(const struct cleak_thread *t, FILE *f);
+
+/* render-go.c: "Go go1.26.0, module m: 42 goroutines ..." */
+void render_go_summary(const struct cleak_snapshot *snap, FILE *f);
+/* The goroutines grouped, biggest pile first (before the threads). */
+void render_go_text(const struct cleak_snapshot *snap, const struct render_opts *o, FILE *f);
+/* The goroutines as runtime.Stack(all) prints them (--format go). */
+void render_go_traceback(const struct cleak_snapshot *snap, FILE *f);
 
 /* render-wait.c */
 /* "waiting for mutex 0x... held by 1234 worker-3"; without `with_fd`, the

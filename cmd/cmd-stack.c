@@ -10,7 +10,7 @@
 enum {
 	OPT_ALL, OPT_JSON, OPT_PRETTY, OPT_FREEZE, OPT_MAX_FRAMES, OPT_STACK_BYTES,
 	OPT_TID, OPT_NO_INLINES, OPT_NO_LINES, OPT_RAW, OPT_SYSROOT, OPT_DEBUGINFO,
-	OPT_HELP,
+	OPT_FORMAT, OPT_NONBLOCKING, OPT_HELP,
 };
 
 static const struct cli_option stack_options[] = {
@@ -30,6 +30,10 @@ static const struct cli_option stack_options[] = {
 			  "find the target's files under DIR (default /proc/PID/root)" },
 	[OPT_DEBUGINFO] = { "debuginfo-path", 0, "PATH",
 			    "also search these ':'-separated dirs for debug files" },
+	[OPT_FORMAT] = { "format", 'f', "FMT",
+			 "text (default), json, or go: goroutines as the Go runtime prints them" },
+	[OPT_NONBLOCKING] = { "nonblocking", 0, NULL,
+			      "stop nothing: skip what moves while it is read" },
 	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
 	{ 0 },
 };
@@ -84,11 +88,27 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 		case OPT_RAW: a->sym.demangle = false; break;
 		case OPT_SYSROOT: a->unwind.sysroot = a->sym.sysroot = arg; break;
 		case OPT_DEBUGINFO: a->sym.debuginfo_path = arg; break;
+		case OPT_FORMAT:
+			if (strcmp(arg, "json") == 0)
+				a->render.json = true;
+			else if (strcmp(arg, "go") == 0)
+				a->render.go = true;
+			else if (strcmp(arg, "text") != 0)
+				return cli_usage_error(&cmd_stack, "--format is text, json or go, "
+						       "not '%s'", arg);
+			break;
+		case OPT_NONBLOCKING: a->capture.nonblocking = true; break;
 		case OPT_HELP:
 			cli_print_help(&cmd_stack, stdout);
 			exit(0);
 		}
 	}
+	if (a->capture.nonblocking && a->capture.freeze)
+		return cli_usage_error(&cmd_stack, "--freeze stops every thread and "
+				       "--nonblocking stops none: choose one");
+	if (a->render.go && a->render.json)
+		return cli_usage_error(&cmd_stack, "--json and --format go are two formats: "
+				       "choose one");
 	if (optind >= argc)
 		return cli_usage_error(&cmd_stack, "which process? Give a pid");
 	if (argc - optind > 1)
@@ -128,6 +148,27 @@ static bool thread_incomplete(const struct cleak_thread *t)
 	if (t->how == CLEAK_CAPTURE_NONE)
 		return !t->error || strcmp(t->error, "exited during capture") != 0;
 	return t->unwind_truncated || t->nframes == 0;
+}
+
+/*
+ * A Go program whose goroutines could not be read (a release this cleak
+ * does not know, a damaged binary) or whose stacks are incomplete is a
+ * partial result; say why on stderr whatever the format.
+ */
+static int check_goroutines(const struct cleak_snapshot *snap, int rc)
+{
+	size_t i;
+
+	if (!snap->go)
+		return rc;
+	if (snap->go->error) {
+		cli_error("%s", snap->go->error);
+		return rc ? rc : EXIT_PARTIAL;
+	}
+	for (i = 0; i < snap->go->ngoroutines; i++)
+		if (snap->go->goroutines[i].error && !snap->go->goroutines[i].system)
+			return rc ? rc : EXIT_PARTIAL;
+	return rc;
 }
 
 static int run_stack(int argc, char **argv)
@@ -182,12 +223,18 @@ static int run_stack(int argc, char **argv)
 			rc = EXIT_NOTHING;
 			goto out;
 		}
+	} else if (a.render.go) {
+		if (!snap->go)
+			cli_error("pid %d (%s) is not a Go program: --format go shows goroutines",
+				  snap->pid, snap->comm);
+		render_go_traceback(snap, stdout);
 	} else {
 		render_stack_text(snap, &a.render, stdout);
 	}
 	for (i = 0; i < snap->nthreads; i++)
 		if (thread_incomplete(&snap->threads[i]))
 			rc = EXIT_PARTIAL;
+	rc = check_goroutines(snap, rc);
 	fflush(stdout);
 	if (ferror(stdout))
 		rc = EXIT_NOTHING;
@@ -201,7 +248,8 @@ const struct cli_command cmd_stack = {
 	.name = "stack",
 	.args = "<pid>",
 	.summary = "Print every thread of a running process with a symbolized stack,\n"
-		   "grouping threads that are in the same state with the same stack.",
+		   "grouping threads that are in the same state with the same stack;\n"
+		   "in a Go program, every goroutine too, read from outside.",
 	.options = stack_options,
 	.run = run_stack,
 };

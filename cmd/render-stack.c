@@ -61,6 +61,7 @@ static void print_header(const struct cleak_snapshot *snap, FILE *f)
 	if (c->threads_vanished)
 		fprintf(f, "; %u exited meanwhile", c->threads_vanished);
 	fputs("\n", f);
+	render_go_summary(snap, f);
 }
 
 /* "[S sleeping, in futex(), wchan futex_do_wait]" */
@@ -192,6 +193,9 @@ void render_stack_text(const struct cleak_snapshot *snap, const struct render_op
 	size_t ngroups = 0, i;
 
 	print_header(snap, f);
+	render_go_text(snap, o, f);
+	if (snap->go && !snap->go->error)
+		fprintf(f, "\nthreads:\n");
 	if (o->all) {
 		for (i = 0; i < snap->nthreads; i++) {
 			const struct cleak_thread *t = &snap->threads[i];

@@ -138,6 +138,11 @@ static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g
 	for (i = 0; i < g->nframes; i++)
 		cleak__write_frame(w, &g->frames[i]);
 	cleak__jw_array_end(w);
+	cleak__jw_key(w, "native_frames");
+	cleak__jw_array_begin(w);
+	for (i = 0; i < g->nnative; i++)
+		cleak__write_frame(w, &g->native_frames[i]);
+	cleak__jw_array_end(w);
 	cleak__jw_object_end(w);
 }
 
@@ -300,6 +305,21 @@ static int read_goroutine(struct cleak_snapshot *snap, json_object *jg, struct c
 			g->pcs[g->npcs++] = g->frames[i].pc;
 	}
 	g->nframes = n;
+	if (!json_object_object_get_ex(jg, "native_frames", &frames) ||
+	    !json_object_is_type(frames, json_type_array))
+		return 0;
+	n = json_object_array_length(frames);
+	g->native_frames = calloc(n ? n : 1, sizeof(*g->native_frames));
+	if (!g->native_frames)
+		return cleak__fail(ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		int err = cleak__read_frame(snap, json_object_array_get_idx(frames, i),
+					    &g->native_frames[i], "goroutines", index, i);
+
+		if (err)
+			return err;
+		g->nnative++;
+	}
 	return 0;
 }
 

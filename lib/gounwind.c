@@ -324,6 +324,33 @@ static bool system_goroutine(const struct cleak__gobin *gb, const struct cleak_g
 	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
+/*
+ * A goroutine in a system call or in C code has frames the runtime does
+ * not show: those of its thread below the Go code (libc, the C function
+ * cgo called).  The thread was unwound as native code; take its frames
+ * up to the first one that pclntab knows.
+ */
+static int native_frames(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+			 struct cleak_goroutine *gr)
+{
+	const struct cleak_thread *t = cleak_snapshot_thread(snap, gr->tid);
+	struct cleak__gofunc f;
+	size_t n = 0;
+
+	if (!t || (gr->status != CLEAK__G_SYSCALL && gr->status != CLEAK__G_RUNNING))
+		return 0;
+	while (n < t->nframes && !cleak__gofunc_find(gb, t->frames[n].pc, &f))
+		n++;
+	if (!n)
+		return 0;
+	gr->native_frames = malloc(n * sizeof(*gr->native_frames));
+	if (!gr->native_frames)
+		return -ENOMEM;
+	memcpy(gr->native_frames, t->frames, n * sizeof(*gr->native_frames));
+	gr->nnative = n;
+	return 0;
+}
+
 int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *gb)
 {
 	struct cleak_go *go = snap->go;
@@ -345,6 +372,8 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 			err = frames_of(snap, gb, gr, true, &fr);
 		if (!err)
 			err = created_by(snap, gb, gr);
+		if (!err && !gr->native_frames)
+			err = native_frames(snap, gb, gr);
 		if (err) {
 			free(fr.v);
 			return err;
@@ -363,6 +392,7 @@ void cleak__go_release(struct cleak_go *go)
 		return;
 	for (i = 0; i < go->ngoroutines; i++) {
 		free(go->goroutines[i].frames);
+		free(go->goroutines[i].native_frames);
 		free(go->goroutines[i].pcs);
 		free(go->goroutines[i].chans);
 		free(go->goroutines[i].error);

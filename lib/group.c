@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Threads with the same state, the same syscall, the same wait (kind, lock,
- * holder) and the same stack form a group, so that 500 idle workers read as one entry.  Biggest group first.
+ * holder) and the same stack form a group, so that 500 idle workers read
+ * as one entry; goroutines likewise.  Biggest group first.
  */
 #include "internal.h"
 
@@ -90,38 +91,51 @@ static bool same_thread_state(const struct cleak_thread *a, const struct cleak_t
 	return true;
 }
 
-static int cmp_keyed(const void *pa, const void *pb, void *snapv)
+/* What grouping needs to know about one kind of item. */
+struct group_ops {
+	uint64_t (*hash)(const struct cleak_snapshot *snap, size_t i);
+	bool (*same)(const struct cleak_snapshot *snap, size_t a, size_t b);
+	uint64_t (*order)(const struct cleak_snapshot *snap, size_t i);	/* tid, goid */
+};
+
+struct group_ctx {
+	const struct cleak_snapshot *snap;
+	const struct group_ops *ops;
+};
+
+static int cmp_keyed(const void *pa, const void *pb, void *ctxv)
 {
-	const struct cleak_snapshot *snap = snapv;
+	const struct group_ctx *c = ctxv;
 	const struct keyed *a = pa, *b = pb;
-	pid_t ta, tb;
+	uint64_t oa, ob;
 
 	if (a->hash != b->hash)
 		return a->hash < b->hash ? -1 : 1;
-	ta = snap->threads[a->index].tid;
-	tb = snap->threads[b->index].tid;
-	return (ta > tb) - (ta < tb);
+	oa = c->ops->order(c->snap, a->index);
+	ob = c->ops->order(c->snap, b->index);
+	return (oa > ob) - (oa < ob);
 }
 
-static int cmp_group(const void *pa, const void *pb, void *snapv)
+static int cmp_group(const void *pa, const void *pb, void *ctxv)
 {
-	const struct cleak_snapshot *snap = snapv;
+	const struct group_ctx *c = ctxv;
 	const struct cleak_group *a = pa, *b = pb;
-	pid_t ta, tb;
+	uint64_t oa, ob;
 
 	if (a->nmembers != b->nmembers)
 		return a->nmembers > b->nmembers ? -1 : 1;
-	ta = snap->threads[a->members[0]].tid;
-	tb = snap->threads[b->members[0]].tid;
-	return (ta > tb) - (ta < tb);
+	oa = c->ops->order(c->snap, a->members[0]);
+	ob = c->ops->order(c->snap, b->members[0]);
+	return (oa > ob) - (oa < ob);
 }
 
-int cleak_snapshot_group(const struct cleak_snapshot *snap, struct cleak_group **out,
-			 size_t *ngroups)
+static int group_items(const struct cleak_snapshot *snap, const struct group_ops *ops, size_t n,
+		       struct cleak_group **out, size_t *ngroups)
 {
+	struct group_ctx ctx = { snap, ops };
 	struct keyed *keys;
 	struct cleak_group *groups;
-	size_t n = snap->nthreads, i, j, count = 0;
+	size_t i, j, count = 0;
 	bool *taken;
 
 	*out = NULL;
@@ -133,36 +147,37 @@ int cleak_snapshot_group(const struct cleak_snapshot *snap, struct cleak_group *
 		goto err_nomem;
 	for (i = 0; i < n; i++) {
 		keys[i].index = i;
-		keys[i].hash = thread_hash(&snap->threads[i]);
+		keys[i].hash = ops->hash(snap, i);
 	}
-	qsort_r(keys, n, sizeof(*keys), cmp_keyed, (void *)snap);
+	qsort_r(keys, n, sizeof(*keys), cmp_keyed, &ctx);
 	/* Equal hashes are adjacent; split them by a full comparison. */
 	for (i = 0; i < n; i++) {
 		struct cleak_group *g;
+		size_t cap = 1;
 
 		if (taken[i])
 			continue;
 		g = &groups[count++];
-		g->members = malloc(sizeof(*g->members));
+		g->members = malloc(cap * sizeof(*g->members));
 		if (!g->members)
 			goto err_nomem;
 		g->members[g->nmembers++] = keys[i].index;
 		taken[i] = true;
 		for (j = i + 1; j < n && keys[j].hash == keys[i].hash; j++) {
-			size_t *m;
-
-			if (taken[j] || !same_thread_state(&snap->threads[keys[i].index],
-							   &snap->threads[keys[j].index]))
+			if (taken[j] || !ops->same(snap, keys[i].index, keys[j].index))
 				continue;
-			m = realloc(g->members, (g->nmembers + 1) * sizeof(*m));
-			if (!m)
-				goto err_nomem;
-			g->members = m;
+			if (g->nmembers == cap) {
+				size_t *m = realloc(g->members, (cap *= 2) * sizeof(*m));
+
+				if (!m)
+					goto err_nomem;
+				g->members = m;
+			}
 			g->members[g->nmembers++] = keys[j].index;
 			taken[j] = true;
 		}
 	}
-	qsort_r(groups, count, sizeof(*groups), cmp_group, (void *)snap);
+	qsort_r(groups, count, sizeof(*groups), cmp_group, &ctx);
 	free(keys);
 	free(taken);
 	*out = groups;
@@ -174,6 +189,80 @@ err_nomem:
 	if (groups)
 		cleak_groups_free(groups, count);
 	return cleak__fail(ENOMEM, "out of memory");
+}
+
+static uint64_t thread_hash_at(const struct cleak_snapshot *snap, size_t i)
+{
+	return thread_hash(&snap->threads[i]);
+}
+
+static bool same_thread_at(const struct cleak_snapshot *snap, size_t a, size_t b)
+{
+	return same_thread_state(&snap->threads[a], &snap->threads[b]);
+}
+
+static uint64_t thread_order(const struct cleak_snapshot *snap, size_t i)
+{
+	return (uint64_t)snap->threads[i].tid;
+}
+
+int cleak_snapshot_group(const struct cleak_snapshot *snap, struct cleak_group **out,
+			 size_t *ngroups)
+{
+	static const struct group_ops ops = { thread_hash_at, same_thread_at, thread_order };
+
+	return group_items(snap, &ops, snap->nthreads, out, ngroups);
+}
+
+/*
+ * Goroutines group as pprof's debug=1 does, by what they wait for and
+ * where: the same status and wait reason, the same frames (pcs) and the
+ * same creator.  Not by channel: a handler that leaks one goroutine per
+ * request leaks one channel per request too, and that is one group.
+ */
+static uint64_t goroutine_hash(const struct cleak_snapshot *snap, size_t i)
+{
+	const struct cleak_goroutine *g = &snap->go->goroutines[i];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t k;
+
+	h = mix(h, g->status);
+	h = str_hash(h, g->wait_reason);
+	h = mix(h, g->created_by.pc);
+	h = mix(h, (uint64_t)g->system << 1 | g->stack_unavailable);
+	for (k = 0; k < g->nframes; k++)
+		h = str_hash(mix(h, g->frames[k].pc), g->frames[k].function);
+	return h;
+}
+
+static bool same_goroutine(const struct cleak_snapshot *snap, size_t ia, size_t ib)
+{
+	const struct cleak_goroutine *a = &snap->go->goroutines[ia], *b = &snap->go->goroutines[ib];
+	size_t k;
+
+	if (a->status != b->status || !str_eq(a->wait_reason, b->wait_reason) ||
+	    a->created_by.pc != b->created_by.pc || a->system != b->system ||
+	    a->stack_unavailable != b->stack_unavailable || a->nframes != b->nframes ||
+	    !str_eq(a->error, b->error) || a->leaked != b->leaked)
+		return false;
+	for (k = 0; k < a->nframes; k++)
+		if (a->frames[k].pc != b->frames[k].pc || a->frames[k].inlined != b->frames[k].inlined ||
+		    !str_eq(a->frames[k].function, b->frames[k].function))
+			return false;
+	return true;
+}
+
+static uint64_t goroutine_order(const struct cleak_snapshot *snap, size_t i)
+{
+	return snap->go->goroutines[i].goid;
+}
+
+int cleak_snapshot_group_goroutines(const struct cleak_snapshot *snap, struct cleak_group **out,
+				    size_t *ngroups)
+{
+	static const struct group_ops ops = { goroutine_hash, same_goroutine, goroutine_order };
+
+	return group_items(snap, &ops, snap->go ? snap->go->ngoroutines : 0, out, ngroups);
 }
 
 void cleak_groups_free(struct cleak_group *groups, size_t ngroups)

@@ -270,6 +270,10 @@ struct cleak_goroutine {
 	/* Frames as the runtime prints them, innermost first. */
 	struct cleak_frame *frames;
 	size_t nframes;
+	/* In a system call or in C (cgo): the innermost frames of its
+	 * thread that are not Go code, from the thread's own stack. */
+	struct cleak_frame *native_frames;
+	size_t nnative;
 	/* The channel(s) it waits on: one for a send or receive, one per
 	 * case for a select. Pointers into cleak_go.chans. */
 	struct cleak_go_chan **chans;
@@ -436,12 +440,17 @@ void cleak_snapshot_free(struct cleak_snapshot *snap);
 /* Threads with the same state, syscall, wait (kind, lock, holder) and
  * frames form one group. */
 struct cleak_group {
-	size_t *members;	/* indexes into snap->threads, ascending tid */
+	size_t *members;	/* indexes into snap->threads (ascending tid) or
+				 * snap->go->goroutines (ascending goid) */
 	size_t nmembers;
 };
 
 int cleak_snapshot_group(const struct cleak_snapshot *snap,
 			 struct cleak_group **out, size_t *ngroups);
+/* Goroutines with the same status, wait reason, frames and creator (not
+ * the same channel: a leak per request is one channel per request). */
+int cleak_snapshot_group_goroutines(const struct cleak_snapshot *snap,
+				    struct cleak_group **out, size_t *ngroups);
 void cleak_groups_free(struct cleak_group *groups, size_t ngroups);
 
 /* The stable JSON form (documented in cleak-stack(1)). */
