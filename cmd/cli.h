@@ -31,6 +31,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_stack;
+extern const struct cli_command cmd_ps;
 
 /*
  * getopt_long over a command's option table.  Returns the option's index

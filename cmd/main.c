@@ -11,6 +11,7 @@
 
 static const struct cli_command *const commands[] = {
 	&cmd_stack,
+	&cmd_ps,
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

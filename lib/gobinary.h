@@ -140,6 +140,10 @@ const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak
  * thread stopped) or, with nonblocking, while it runs. */
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb,
 		      bool nonblocking, size_t stack_limit);
+/* The user goroutines of a running process, counted without a stop. */
+int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count);
+/* isSystemGoroutine for a goroutine started at `startpc`. */
+bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason);
 /* After the target runs again: names of channel element types. */
 void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb);
 /* gounwind.c */

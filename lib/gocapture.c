@@ -700,3 +700,35 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 	free(gb->chan_types);
 	gb->chan_types = NULL;
 }
+
+int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
+{
+	uint64_t *addrs = NULL;
+	struct graw *gs = NULL;
+	bool *ok = NULL;
+	size_t n = 0, i;
+	int err;
+
+	*count = -1;
+	err = read_allgs(pid, gb, &addrs, &n);
+	if (err)
+		return err;
+	gs = calloc(n + 1, sizeof(*gs));
+	ok = calloc(n + 1, sizeof(*ok));
+	err = gs && ok ? read_gs(pid, gb->layout, addrs, n, gs, ok) : -ENOMEM;
+	if (!err) {
+		*count = 0;
+		for (i = 0; i < n; i++) {
+			uint32_t st = gs[i].status & ~CLEAK__G_SCAN;
+			const char *why = st == CLEAK__G_WAITING ? wait_reason(gb, gs[i].waitreason)
+								 : NULL;
+
+			if (ok[i] && !gone(st) && !cleak__go_system(gb, gs[i].startpc, why))
+				(*count)++;
+		}
+	}
+	free(addrs);
+	free(gs);
+	free(ok);
+	return err;
+}

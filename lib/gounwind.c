@@ -308,19 +308,19 @@ static int created_by(struct cleak_snapshot *snap, const struct cleak__gobin *gb
  * and cleanup goroutines count as user goroutines while they run user
  * code; parked in their own wait they are the runtime's.
  */
-static bool system_goroutine(const struct cleak__gobin *gb, const struct cleak_goroutine *gr)
+bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason)
 {
 	struct cleak__gofunc f;
 
-	if (!cleak__gofunc_find(gb, gr->startpc, &f) || !f.name)
+	if (!cleak__gofunc_find(gb, startpc, &f) || !f.name)
 		return false;
 	if (named(&f, "runtime.main") || named(&f, "runtime.corostart") ||
 	    named(&f, "runtime.handleAsyncEvent"))
 		return false;
 	if (named(&f, "runtime.runfinq") || named(&f, "runtime.runFinalizers"))
-		return gr->wait_reason && strcmp(gr->wait_reason, "finalizer wait") == 0;
+		return wait_reason && strcmp(wait_reason, "finalizer wait") == 0;
 	if (named(&f, "runtime.runCleanups"))
-		return gr->wait_reason && strcmp(gr->wait_reason, "cleanup wait") == 0;
+		return wait_reason && strcmp(wait_reason, "cleanup wait") == 0;
 	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
@@ -362,7 +362,7 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 		struct cleak_goroutine *gr = &go->goroutines[i];
 		struct frames fr = { 0 };
 
-		gr->system = system_goroutine(gb, gr);
+		gr->system = cleak__go_system(gb, gr->startpc, gr->wait_reason);
 		go->nsystem += gr->system;
 		if (gr->frames)
 			continue;

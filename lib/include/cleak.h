@@ -296,6 +296,18 @@ struct cleak_goroutine {
  */
 size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t size);
 
+/* What `cleak ps` shows of a process: whether it is Go, and how many
+ * goroutines it has (read without stopping it). */
+struct cleak_go_info {
+	bool is_go;
+	char version[32];	/* "go1.26.0"; "" when not Go */
+	long goroutines;	/* user goroutines; -1 when not read */
+};
+
+/* Fill `out` for `pid`.  0, or -errno with a message when the process is
+ * Go but its goroutines could not be counted (out->is_go still says). */
+int cleak_go_probe(pid_t pid, struct cleak_go_info *out);
+
 /* A Go program's runtime, read from outside. */
 struct cleak_go {
 	char *version;		/* "go1.26.0" (from .go.buildinfo) */
