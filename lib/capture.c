@@ -672,13 +672,13 @@ static int add_new_threads(struct cleak_snapshot *snap, const struct cleak_captu
  * failed capture: the threads are still shown, and go->error says why
  * the goroutines are not.
  */
-static void read_goroutines(struct cleak_snapshot *snap, bool nonblocking, size_t limit)
+static void read_goroutines(struct cleak_snapshot *snap, enum cleak__go_mode mode, size_t limit)
 {
 	struct cleak__gobin *gb = cleak__snapshot_gobin(snap);
 
 	if (!gb || !snap->go || snap->go->error)
 		return;
-	if (cleak__go_capture(snap, gb, nonblocking, limit) < 0 && !snap->go->error)
+	if (cleak__go_capture(snap, gb, mode, limit) < 0 && !snap->go->error)
 		snap->go->error = strdup(cleak_errmsg()[0] ? cleak_errmsg()
 							   : "cannot read the goroutines");
 }
@@ -817,7 +817,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		}
 	}
 	/* A Go program's goroutines, at the same frozen instant. */
-	read_goroutines(snap, false, limit);
+	read_goroutines(snap, CLEAK__GO_FROZEN, limit);
 out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
 		if (!seized[i])
@@ -1007,9 +1007,13 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	if (opts && opts->sz < sizeof(*opts))
 		opts = NULL;	/* an older caller: no thread filter */
 	snap->capture.selected = opts && opts->ntids;
+	/* Goroutine stacks are copied before the freeze, while the program
+	 * runs; the freeze then only checks which of them moved. */
+	if (freeze)
+		read_goroutines(snap, CLEAK__GO_PREFETCH, limit);
 	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
 	if (!err && !freeze)
-		read_goroutines(snap, true, limit);
+		read_goroutines(snap, CLEAK__GO_NONBLOCKING, limit);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));
 		goto err_free;

@@ -793,7 +793,10 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	free(gb->module);
 	free(gb->main_path);
 	free(gb->stack_arena);
+	free(gb->stack_arena2);
+	free(gb->scratch.buf);
 	free(gb->chan_types);
+	cleak__go_release_prefetch(&gb->pre);
 	if (gb->image)
 		munmap(gb->image, gb->image_len);
 	free(gb);

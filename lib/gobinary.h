@@ -92,8 +92,21 @@ struct cleak__gobin {
 	uint64_t allgs;			/* &runtime.allgs */
 	/* capture: the goroutines' stack copies (until unwound) and the
 	 * element types of go->chans (until named) */
-	uint8_t *stack_arena;
+	uint8_t *stack_arena, *stack_arena2;
 	uint64_t *chan_types;
+	/* frozen capture: what was read before the freeze (gocapture.c) */
+	struct cleak__goprefetch {
+		struct cleak_goroutine *goroutines;
+		uint64_t *addrs;
+		struct graw *gs;
+		size_t n;
+		struct gchans *gc;	/* their channels */
+	} pre;
+	size_t reused;			/* goroutines whose prefetched stack was kept */
+	struct cleak__goscratch {
+		uint8_t *buf;
+		size_t len;
+	} scratch;			/* the gs as read, kept between passes */
 	/* runtime.waitReasonStrings read from the binary, if it could be */
 	char **waitreasons;
 	size_t nwaitreasons;
@@ -136,14 +149,23 @@ const char *cleak__gofunc_name_at(const struct cleak__gobin *gb, int32_t nameoff
 const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
 			       uint64_t pc, int *line);
 
-/* gocapture.c: read the goroutines while the process is frozen (every
- * thread stopped) or, with nonblocking, while it runs. */
+/*
+ * gocapture.c: read the goroutines.  PREFETCH, before a freeze, copies
+ * stacks while the process runs; FROZEN, with every thread stopped, reads
+ * the gs again and keeps the prefetched stacks of goroutines that did not
+ * move, so the freeze lasts as long as reading the gs; NONBLOCKING stops
+ * nothing and leaves out what moved.
+ */
+enum cleak__go_mode { CLEAK__GO_PREFETCH, CLEAK__GO_FROZEN, CLEAK__GO_NONBLOCKING };
+struct graw;
+struct gchans;
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb,
-		      bool nonblocking, size_t stack_limit);
+		      enum cleak__go_mode mode, size_t stack_limit);
 /* The user goroutines of a running process, counted without a stop. */
 int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count);
 /* isSystemGoroutine for a goroutine started at `startpc`. */
 bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason);
+void cleak__go_release_prefetch(struct cleak__goprefetch *pre);
 /* After the target runs again: names of channel element types. */
 void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb);
 /* gounwind.c */

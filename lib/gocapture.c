@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -41,7 +42,7 @@ struct piece {
  * piece it cannot read and returns what it copied so far (never a split
  * piece): mark that one failed and go on after it.
  */
-static void read_pieces(pid_t pid, struct piece *p, size_t n)
+static void read_iov(pid_t pid, struct piece *p, size_t n)
 {
 	struct iovec local[IOV_MAX], remote[IOV_MAX];
 	size_t done = 0;
@@ -67,6 +68,90 @@ static void read_pieces(pid_t pid, struct piece *p, size_t n)
 		/* piece k failed (or the call did): skip it */
 		done += k < cnt ? k + 1 : cnt;
 	}
+}
+
+static int cmp_piece_addr(const void *a, const void *b)
+{
+	const struct piece *x = *(const struct piece *const *)a, *y = *(const struct piece *const *)b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Pieces closer than this are read as one run, gap included. */
+#define MERGE_GAP 1024
+#define MERGE_MAX (1u << 20)
+
+/*
+ * Each piece of a remote read costs the kernel a page walk and a pin
+ * (about a microsecond), whatever its size; 100,000 goroutines mean
+ * 100,000 pieces per kind.  The runtime allocates gs and sudogs next to
+ * each other, so sorting the pieces by address and reading neighbours
+ * as one run cuts the count by orders of magnitude.
+ */
+static void read_pieces(pid_t pid, struct piece *p, size_t n)
+{
+	struct piece **order = malloc((n + 1) * sizeof(*order));
+	struct piece *runs = malloc((n + 1) * sizeof(*runs));
+	size_t *first = malloc((n + 1) * sizeof(*first));
+	size_t i, j, k, nruns = 0, total = 0, off = 0;
+	uint8_t *buf;
+
+	if (!order || !runs || !first)
+		goto fallback;
+	for (i = 0; i < n; i++)
+		order[i] = &p[i];
+	qsort(order, n, sizeof(*order), cmp_piece_addr);
+	for (i = 0; i < n; i = j) {
+		uint64_t start = order[i]->addr, end = start + order[i]->len;
+
+		for (j = i + 1; j < n && order[j]->addr >= start &&
+		     order[j]->addr <= end + MERGE_GAP &&
+		     order[j]->addr + order[j]->len - start <= MERGE_MAX; j++)
+			if (order[j]->addr + order[j]->len > end)
+				end = order[j]->addr + order[j]->len;
+		runs[nruns].addr = start;
+		runs[nruns].len = end - start;
+		/* a run of one piece is read in place, not copied twice */
+		runs[nruns].buf = j == i + 1 ? order[i]->buf : NULL;
+		first[nruns++] = i;
+		if (j != i + 1)
+			total += end - start;
+	}
+	first[nruns] = n;
+	buf = malloc(total ? total : 1);
+	if (!buf)
+		goto fallback;
+	for (i = 0; i < nruns; i++) {
+		if (runs[i].buf)
+			continue;
+		runs[i].buf = buf + off;
+		off += runs[i].len;
+	}
+	read_iov(pid, runs, nruns);
+	for (i = 0; i < nruns; i++) {
+		bool alone = first[i + 1] == first[i] + 1;
+
+		for (k = first[i]; k < first[i + 1]; k++) {
+			struct piece *q = order[k];
+
+			q->ok = runs[i].ok;
+			if (q->ok && !alone)
+				memcpy(q->buf, (uint8_t *)runs[i].buf + (q->addr - runs[i].addr), q->len);
+		}
+		/* a run may fail for one bad piece in it: read its pieces alone */
+		for (k = first[i]; !runs[i].ok && !alone && k < first[i + 1]; k++)
+			read_iov(pid, order[k], 1);
+	}
+	free(buf);
+	free(order);
+	free(runs);
+	free(first);
+	return;
+fallback:
+	free(order);
+	free(runs);
+	free(first);
+	read_iov(pid, p, n);
 }
 
 /* The fields of runtime.g that cleak uses. */
@@ -129,32 +214,97 @@ static bool gone(uint32_t status)
 }
 
 /* Read the g structs at `addrs`; parse them into `out`. */
-static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *addrs, size_t n,
-		   struct graw *out, bool *ok)
+static int cmp_index_addr(const void *a, const void *b, void *addrsv)
 {
-	uint8_t *raw = malloc(n * L->g_size);
-	struct piece *p = calloc(n, sizeof(*p));
-	size_t i;
+	const uint64_t *addrs = addrsv;
+	uint64_t x = addrs[*(const size_t *)a], y = addrs[*(const size_t *)b];
 
-	if (!raw || !p) {
-		free(raw);
-		free(p);
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Read the g structs at `addrs` and parse them into `out`.  The runtime
+ * allocates gs next to each other, so neighbours are read as one run
+ * into `scratch`, a buffer kept from one call to the next: the frozen
+ * pass then writes into pages the prefetch has already faulted in
+ * instead of paying a page fault per 4 KiB while the target waits.
+ */
+static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *addrs, size_t n,
+		   struct graw *out, bool *ok, struct cleak__goscratch *scratch)
+{
+	size_t *order = malloc((n + 1) * sizeof(*order)), *first = NULL;
+	struct piece *runs = NULL;
+	size_t i, j, k, nruns = 0, total = 0, off = 0;
+	bool sorted = true;
+
+	if (!order)
 		return -ENOMEM;
-	}
 	for (i = 0; i < n; i++) {
-		p[i].addr = addrs[i];
-		p[i].buf = raw + i * L->g_size;
-		p[i].len = L->g_size;
+		order[i] = i;
+		sorted &= i == 0 || addrs[i - 1] <= addrs[i];
 	}
-	read_pieces(pid, p, n);
-	for (i = 0; i < n; i++) {
-		ok[i] = p[i].ok && addrs[i];
-		if (ok[i])
-			parse_g(L, addrs[i], raw + i * L->g_size, &out[i]);
+	if (!sorted)
+		qsort_r(order, n, sizeof(*order), cmp_index_addr, (void *)addrs);
+	runs = malloc((n + 1) * sizeof(*runs));
+	first = malloc((n + 2) * sizeof(*first));
+	if (!runs || !first)
+		goto nomem;
+	for (i = 0; i < n; i = j) {
+		uint64_t start = addrs[order[i]], end = start + L->g_size;
+
+		for (j = i + 1; j < n && addrs[order[j]] <= end + MERGE_GAP &&
+		     addrs[order[j]] + L->g_size - start <= MERGE_MAX; j++)
+			if (addrs[order[j]] + L->g_size > end)
+				end = addrs[order[j]] + L->g_size;
+		runs[nruns].addr = start;
+		runs[nruns].len = end - start;
+		first[nruns++] = i;
+		total += end - start;
 	}
-	free(raw);
-	free(p);
+	first[nruns] = n;
+	if (scratch->len < total) {
+		uint8_t *b = realloc(scratch->buf, total);
+
+		if (!b)
+			goto nomem;
+		memset(b, 0, total);	/* fault it in now */
+		scratch->buf = b;
+		scratch->len = total;
+	}
+	for (i = 0; i < nruns; i++) {
+		runs[i].buf = scratch->buf + off;
+		off += runs[i].len;
+	}
+	read_iov(pid, runs, nruns);
+	for (i = 0; i < nruns; i++) {
+		for (k = first[i]; k < first[i + 1]; k++) {
+			size_t g = order[k];
+
+			ok[g] = runs[i].ok && addrs[g];
+			if (ok[g])
+				parse_g(L, addrs[g], (uint8_t *)runs[i].buf + (addrs[g] - runs[i].addr),
+					&out[g]);
+		}
+		/* a run may fail for one bad g in it: read those alone */
+		for (k = first[i]; !runs[i].ok && k < first[i + 1]; k++) {
+			uint8_t one[512];
+			size_t g = order[k];
+
+			ok[g] = addrs[g] && L->g_size <= sizeof(one) &&
+				cleak__read_target(pid, addrs[g], one, L->g_size) == L->g_size;
+			if (ok[g])
+				parse_g(L, addrs[g], one, &out[g]);
+		}
+	}
+	free(order);
+	free(runs);
+	free(first);
 	return 0;
+nomem:
+	free(order);
+	free(runs);
+	free(first);
+	return -ENOMEM;
 }
 
 /* The runtime's allgs slice: its length first, then its array, as
@@ -286,7 +436,12 @@ struct go_read {
 };
 
 /* Copy each goroutine's stack, its thread id and its channels. */
-static int read_details(struct go_read *r, size_t from, size_t to, uint8_t **arena_out)
+/*
+ * Copy each goroutine's stack (those with need[i], or all when need is
+ * NULL), and learn every goroutine's thread.
+ */
+static int read_details(struct go_read *r, size_t from, size_t to, const bool *need,
+			uint8_t **arena_out)
 {
 	struct cleak_go *go = r->snap->go;
 	struct piece *p;
@@ -314,6 +469,8 @@ static int read_details(struct go_read *r, size_t from, size_t to, uint8_t **are
 	for (i = from; i < to; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
+		if (need && !need[i])
+			continue;
 		start_of(r->snap, gr, &r->gs[i], !go->nonblocking);
 		if (gr->stack_unavailable)
 			continue;
@@ -336,7 +493,7 @@ static int read_details(struct go_read *r, size_t from, size_t to, uint8_t **are
 	for (i = from; i < to; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
-		if (!gr->stack_len)
+		if (!gr->stack_len || (need && !need[i]))
 			continue;
 		gr->stack = arena + off;
 		off += gr->stack_len;
@@ -350,7 +507,7 @@ static int read_details(struct go_read *r, size_t from, size_t to, uint8_t **are
 	for (i = from; i < to; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
-		if (!gr->stack_len)
+		if (!gr->stack_len || (need && !need[i]))
 			continue;
 		if (!p[np++].ok) {
 			gr->stack = NULL;
@@ -372,26 +529,58 @@ out:
  * sudog.c its channel; a select links one sudog per case through
  * waitlink (chan.go, select.go).  Channels are interned in go->chans.
  */
-static int read_sudogs(struct go_read *r, size_t from, size_t to, uint64_t **chan_of_out,
-		       size_t **nchan_out)
+/* One case of a goroutine's wait: goroutine index, channel address. */
+struct gchan {
+	size_t g;
+	uint64_t c;
+};
+
+struct gchans {
+	struct gchan *v;
+	size_t n, cap;
+	size_t *per_g;		/* how many channels each goroutine waits on */
+};
+
+static int add_gchan(struct gchans *gc, size_t g, uint64_t c)
+{
+	if (gc->n == gc->cap) {
+		size_t cap = gc->cap ? gc->cap * 2 : 256;
+		struct gchan *v = realloc(gc->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		gc->v = v;
+		gc->cap = cap;
+	}
+	gc->v[gc->n++] = (struct gchan){ g, c };
+	gc->per_g[g]++;
+	return 0;
+}
+
+/* The channels of the goroutines with need[i] (all when need is NULL). */
+static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gchans *gc)
 {
 	struct cleak_go *go = r->snap->go;
 	const struct cleak__golayout *L = r->L;
-	size_t n = to - from, i, round;
+	size_t i, round;
 	uint64_t *next = calloc(n + 1, sizeof(*next));
-	uint64_t *chans = calloc(n * MAX_SELECT_CASES + 1, sizeof(*chans));
-	size_t *nchan = calloc(n + 1, sizeof(*nchan));
-	uint8_t *buf = malloc((n + 1) * L->sudog_size);
+	uint8_t *buf = NULL;
 	struct piece *p = calloc(n + 1, sizeof(*p));
-	size_t *who = calloc(n + 1, sizeof(*who));
+	size_t *who = calloc(n + 1, sizeof(*who)), waiting = 0;
 	int err = -ENOMEM;
 
-	if (!next || !chans || !nchan || !buf || !p || !who)
-		goto fail;
+	gc->per_g = calloc(n + 1, sizeof(*gc->per_g));
+	if (!next || !p || !who || !gc->per_g)
+		goto out;
 	for (i = 0; i < n; i++)
-		if (on_channel(&go->goroutines[from + i]))
-			next[i] = r->gs[from + i].waiting;
-	for (round = 0; round < MAX_SELECT_CASES; round++) {
+		if ((!need || need[i]) && on_channel(&go->goroutines[i]) &&
+		    (next[i] = r->gs[i].waiting))
+			waiting++;
+	buf = malloc((waiting + 1) * L->sudog_size);
+	if (!buf)
+		goto out;
+	err = 0;
+	for (round = 0; round < MAX_SELECT_CASES && !err; round++) {
 		size_t np = 0;
 
 		for (i = 0; i < n; i++) {
@@ -405,7 +594,7 @@ static int read_sudogs(struct go_read *r, size_t from, size_t to, uint64_t **cha
 		if (!np)
 			break;
 		read_pieces(r->snap->pid, p, np);
-		for (i = 0; i < np; i++) {
+		for (i = 0; i < np && !err; i++) {
 			size_t g = who[i];
 			const uint8_t *s = buf + i * L->sudog_size;
 
@@ -413,21 +602,14 @@ static int read_sudogs(struct go_read *r, size_t from, size_t to, uint64_t **cha
 			if (!p[i].ok)
 				continue;
 			if (u64_at(s, L->sudog_c))
-				chans[g * MAX_SELECT_CASES + nchan[g]++] = u64_at(s, L->sudog_c);
+				err = add_gchan(gc, g, u64_at(s, L->sudog_c));
 			/* a send or receive has one sudog; only a select links more */
-			if (reason_is(&go->goroutines[from + g], "select"))
+			if (reason_is(&go->goroutines[g], "select"))
 				next[g] = u64_at(s, L->sudog_waitlink);
 		}
 	}
-	*chan_of_out = chans;
-	*nchan_out = nchan;
-	chans = NULL;
-	nchan = NULL;
-	err = 0;
-fail:
+out:
 	free(next);
-	free(chans);
-	free(nchan);
 	free(buf);
 	free(p);
 	free(who);
@@ -443,36 +625,32 @@ static int cmp_u64(const void *a, const void *b)
 
 /* Read each distinct channel once (runtime.hchan, chan.go) and point
  * the goroutines at them. */
-static int read_channels(struct go_read *r, const uint64_t *chan_of, const size_t *nchan,
-			 const bool *moved)
+static int read_channels(struct go_read *r, const struct gchans *gc, const bool *moved)
 {
 	struct cleak_go *go = r->snap->go;
 	const struct cleak__golayout *L = r->L;
-	size_t i, j, n = 0, total = 0;
+	size_t i, j, n = 0, hlen = L->hchan_elemtype + 8;
 	uint64_t *addrs;
 	uint8_t *raw;
 	struct piece *p;
-	size_t hlen = L->hchan_elemtype + 8;
 
-	for (i = 0; i < go->ngoroutines; i++)
-		total += moved[i] ? 0 : nchan[i];
-	if (!total)
+	if (!gc->n)
 		return 0;
-	addrs = malloc(total * sizeof(*addrs));
+	addrs = malloc(gc->n * sizeof(*addrs));
 	if (!addrs)
 		return -ENOMEM;
-	for (i = 0; i < go->ngoroutines; i++)
-		for (j = 0; !moved[i] && j < nchan[i]; j++)
-			addrs[n++] = chan_of[i * MAX_SELECT_CASES + j];
+	for (i = 0; i < gc->n; i++)
+		if (!moved[gc->v[i].g])
+			addrs[n++] = gc->v[i].c;
 	qsort(addrs, n, sizeof(*addrs), cmp_u64);
 	for (i = j = 0; i < n; i++)
 		if (!j || addrs[j - 1] != addrs[i])
 			addrs[j++] = addrs[i];
 	n = j;
-	go->chans = calloc(n, sizeof(*go->chans));
-	r->gb->chan_types = calloc(n, sizeof(*r->gb->chan_types));
-	raw = malloc(n * hlen);
-	p = calloc(n, sizeof(*p));
+	go->chans = calloc(n + 1, sizeof(*go->chans));
+	r->gb->chan_types = calloc(n + 1, sizeof(*r->gb->chan_types));
+	raw = malloc((n + 1) * hlen);
+	p = calloc(n + 1, sizeof(*p));
 	if (!go->chans || !r->gb->chan_types || !raw || !p) {
 		free(addrs);
 		free(raw);
@@ -501,29 +679,24 @@ static int read_channels(struct go_read *r, const uint64_t *chan_of, const size_
 		r->gb->chan_types[i] = u64_at(h, L->hchan_elemtype);
 	}
 	go->nchans = n;
-	for (i = 0; i < go->ngoroutines; i++) {
-		struct cleak_goroutine *gr = &go->goroutines[i];
+	for (i = 0; i < gc->n; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[gc->v[i].g];
+		struct cleak_go_chan *c;
 
-		if (!nchan[i] || moved[i])
+		if (moved[gc->v[i].g])
 			continue;
-		gr->chans = calloc(nchan[i], sizeof(*gr->chans));
-		if (!gr->chans)
+		if (!gr->chans && !(gr->chans = calloc(gc->per_g[gc->v[i].g], sizeof(*gr->chans))))
 			continue;
-		for (j = 0; j < nchan[i]; j++) {
-			uint64_t a = chan_of[i * MAX_SELECT_CASES + j];
-			struct cleak_go_chan *c = bsearch(&a, go->chans, n, sizeof(*go->chans),
-							  cmp_u64);
-
-			if (!c)
-				continue;
-			gr->chans[gr->nchans++] = c;
-			if (reason_is(gr, "chan send"))
-				c->senders++;
-			else if (reason_is(gr, "chan receive"))
-				c->receivers++;
-			else
-				c->selecting++;
-		}
+		c = bsearch(&gc->v[i].c, go->chans, n, sizeof(*go->chans), cmp_u64);
+		if (!c)
+			continue;
+		gr->chans[gr->nchans++] = c;
+		if (reason_is(gr, "chan send"))
+			c->senders++;
+		else if (reason_is(gr, "chan receive"))
+			c->receivers++;
+		else
+			c->selecting++;
 	}
 	free(addrs);
 	free(raw);
@@ -569,7 +742,7 @@ static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
 	int err = -ENOMEM;
 
 	if (again && ok)
-		err = read_gs(r->snap->pid, r->L, addrs, go->ngoroutines, again, ok);
+		err = read_gs(r->snap->pid, r->L, addrs, go->ngoroutines, again, ok, &r->gb->scratch);
 	for (i = 0; !err && i < go->ngoroutines; i++)
 		moved[i] = !ok[i] || !same_g(&r->gs[i], &again[i]) ||
 			   (r->gs[i].status & CLEAK__G_SCAN) ||
@@ -598,14 +771,96 @@ static void drop_moved(struct cleak_go *go, const bool *moved)
 	go->ngoroutines = kept;
 }
 
-int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, bool nonblocking,
+/*
+ * Frozen: reuse what the prefetch read of a goroutine whose g has not
+ * changed since.  A parked goroutine's stack does not move until it runs
+ * again, and running rewrites its g (status, sched); one that ran and
+ * parked again at the very same pc and sp, on the same sudog, has the
+ * same frames anyway.  Goroutines on a thread (running, in a system
+ * call) are always read again.
+ */
+static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n, bool *need,
+			     size_t *now_at)
+{
+	struct cleak__goprefetch *pre = &r->gb->pre;
+	struct cleak_go *go = r->snap->go;
+	size_t i, j = 0;
+
+	for (j = 0; j < pre->n; j++)
+		now_at[j] = SIZE_MAX;
+	j = 0;
+	for (i = 0; i < n; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+		uint32_t st = r->gs[i].status & ~CLEAK__G_SCAN;
+
+		need[i] = true;
+		/* allgs only grows: the same g is at the same index or later */
+		while (j < pre->n && pre->addrs[j] != addrs[i])
+			j++;
+		if (j == pre->n) {
+			j = 0;
+			continue;
+		}
+		if (st == CLEAK__G_RUNNING || st == CLEAK__G_SYSCALL ||
+		    !same_g(&pre->gs[j], &r->gs[i]) || !pre->goroutines[j].stack)
+			continue;
+		gr->pc = pre->goroutines[j].pc;
+		gr->sp = pre->goroutines[j].sp;
+		gr->stack_hi = pre->goroutines[j].stack_hi;
+		gr->stack = pre->goroutines[j].stack;
+		gr->stack_len = pre->goroutines[j].stack_len;
+		need[i] = false;
+		now_at[j] = i;
+		r->gb->reused++;
+	}
+}
+
+/* The channels of the goroutines whose prefetched copy was kept: their
+ * sudogs are theirs until they wake. */
+static int reuse_channels(const struct cleak__goprefetch *pre, const size_t *now_at,
+			  struct gchans *gc)
+{
+	const struct gchans *old = pre->gc;
+	size_t k;
+	int err = 0;
+
+	for (k = 0; old && k < old->n && !err; k++)
+		if (now_at[old->v[k].g] != SIZE_MAX)
+			err = add_gchan(gc, now_at[old->v[k].g], old->v[k].c);
+	return err;
+}
+
+void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
+{
+	size_t i;
+
+	if (pre->gc) {
+		free(pre->gc->v);
+		free(pre->gc->per_g);
+		free(pre->gc);
+		pre->gc = NULL;
+	}
+	for (i = 0; pre->goroutines && i < pre->n; i++)
+		free(pre->goroutines[i].error);
+	free(pre->goroutines);
+	free(pre->addrs);
+	free(pre->gs);
+	pre->goroutines = NULL;
+	pre->addrs = NULL;
+	pre->gs = NULL;
+	pre->n = 0;
+}
+
+int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum cleak__go_mode mode,
 		      size_t stack_limit)
 {
 	struct go_read r = { .snap = snap, .gb = gb, .L = gb->layout, .limit = stack_limit };
 	struct cleak_go *go = snap->go;
-	uint64_t *addrs = NULL, *chan_of = NULL;
-	size_t n = 0, i, kept, *nchan = NULL;
-	bool *ok = NULL;
+	uint64_t *addrs = NULL;
+	struct gchans gc = { 0 };
+	size_t n = 0, i, kept;
+	bool *ok = NULL, *need = NULL, nonblocking = mode == CLEAK__GO_NONBLOCKING;
+	size_t *now_at = NULL;
 	int64_t now_ns;
 	int err;
 
@@ -616,12 +871,13 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, bool
 	now_ns = target_now_ns(snap->pid);
 	r.gs = calloc(n + 1, sizeof(*r.gs));
 	ok = calloc(n + 1, sizeof(*ok));
+	need = calloc(n + 1, sizeof(*need));
 	go->goroutines = calloc(n + 1, sizeof(*go->goroutines));
-	if (!r.gs || !ok || !go->goroutines) {
+	if (!r.gs || !ok || !need || !go->goroutines) {
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok);
+	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok, &gb->scratch);
 	if (err)
 		goto out;
 	/* Keep the live ones, in allgs order (the runtime's dump order). */
@@ -634,23 +890,57 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, bool
 		kept++;
 	}
 	go->ngoroutines = kept;
-	err = read_details(&r, 0, kept, &gb->stack_arena);
+	if (mode == CLEAK__GO_PREFETCH) {
+		/* Stacks only; the frozen pass decides what to keep. */
+		err = read_details(&r, 0, kept, NULL, &gb->stack_arena);
+		if (!err && !(gb->pre.gc = calloc(1, sizeof(*gb->pre.gc))))
+			err = -ENOMEM;
+		if (!err)
+			err = read_sudogs(&r, kept, NULL, gb->pre.gc);
+		if (!err) {
+			gb->pre.goroutines = go->goroutines;
+			gb->pre.addrs = addrs;
+			gb->pre.gs = r.gs;
+			gb->pre.n = kept;
+			go->goroutines = NULL;
+			go->ngoroutines = 0;
+			addrs = NULL;
+			r.gs = NULL;
+		}
+		goto out;
+	}
+	if (mode == CLEAK__GO_FROZEN) {
+		now_at = malloc((gb->pre.n + 1) * sizeof(*now_at));
+		if (!now_at) {
+			err = -ENOMEM;
+			goto out;
+		}
+		reuse_prefetched(&r, addrs, kept, need, now_at);
+	}
+	err = read_details(&r, 0, kept, mode == CLEAK__GO_FROZEN ? need : NULL,
+			   mode == CLEAK__GO_FROZEN ? &gb->stack_arena2 : &gb->stack_arena);
 	if (!err)
-		err = read_sudogs(&r, 0, kept, &chan_of, &nchan);
+		err = read_sudogs(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL, &gc);
+	if (!err && mode == CLEAK__GO_FROZEN)
+		err = reuse_channels(&gb->pre, now_at, &gc);
 	/* ok[] now says which goroutines moved */
 	memset(ok, 0, (n + 1) * sizeof(*ok));
 	if (!err && nonblocking)
 		err = mark_moved(&r, addrs, ok);
 	if (!err)
-		err = read_channels(&r, chan_of, nchan, ok);
+		err = read_channels(&r, &gc, ok);
 	if (!err && nonblocking)
 		drop_moved(go, ok);
 out:
+	if (mode != CLEAK__GO_PREFETCH)
+		cleak__go_release_prefetch(&gb->pre);
 	free(addrs);
 	free(ok);
+	free(need);
 	free(r.gs);
-	free(chan_of);
-	free(nchan);
+	free(gc.v);
+	free(gc.per_g);
+	free(now_at);
 	return err;
 }
 
@@ -703,6 +993,7 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 
 int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 {
+	struct cleak__goscratch scratch = { 0 };
 	uint64_t *addrs = NULL;
 	struct graw *gs = NULL;
 	bool *ok = NULL;
@@ -715,7 +1006,7 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 		return err;
 	gs = calloc(n + 1, sizeof(*gs));
 	ok = calloc(n + 1, sizeof(*ok));
-	err = gs && ok ? read_gs(pid, gb->layout, addrs, n, gs, ok) : -ENOMEM;
+	err = gs && ok ? read_gs(pid, gb->layout, addrs, n, gs, ok, &scratch) : -ENOMEM;
 	if (!err) {
 		*count = 0;
 		for (i = 0; i < n; i++) {
@@ -730,5 +1021,6 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 	free(addrs);
 	free(gs);
 	free(ok);
+	free(scratch.buf);
 	return err;
 }

@@ -404,7 +404,8 @@ static int unwind_goroutines(struct cleak_snapshot *snap)
 		snap->go->goroutines[i].stack_len = 0;
 	}
 	free(gb->stack_arena);
-	gb->stack_arena = NULL;
+	free(gb->stack_arena2);
+	gb->stack_arena = gb->stack_arena2 = NULL;
 	return 0;
 }
 
