@@ -28,10 +28,11 @@ static bool named(const struct cleak__gofunc *f, const char *name)
 
 /* A call the runtime injects into a goroutine (isInjectedCall): the frame
  * under it was interrupted at an exact pc, not at a return address. */
-static bool injected(const struct cleak__gofunc *f)
+static bool injected(const char *name)
 {
-	return named(f, "runtime.sigpanic") || named(f, "runtime.asyncPreempt") ||
-	       named(f, "runtime.debugCallV2");
+	return name && (strcmp(name, "runtime.sigpanic") == 0 ||
+			strcmp(name, "runtime.asyncPreempt") == 0 ||
+			strcmp(name, "runtime.debugCallV2") == 0);
 }
 
 static bool stack_word(const struct cleak_goroutine *gr, uint64_t addr, uint64_t *v)
@@ -213,67 +214,179 @@ static int push(struct frames *fr, const struct cleak_frame *f)
 	return 0;
 }
 
-/* traceback2: the frames of one goroutine that the runtime prints. */
-static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-		     const struct cleak_goroutine *gr, bool show_runtime, struct frames *out)
+/* One source-level frame of a pc: a call inlined there, or the function. */
+struct xframe {
+	const char *name;	/* as in pclntab */
+	const char *print;	/* as the runtime prints it (interned) */
+	const char *file;	/* interned */
+	int line;
+	uint8_t funcid;
+	bool inlined;
+	uint64_t func_offset;
+};
+
+/*
+ * Goroutines of one program share their pcs: a thousand leaked handlers
+ * are parked at the same few addresses.  Each (pc, trap) is expanded
+ * into its inlined frames once (pclntab lookups, pc-value tables, name
+ * interning) and looked up by hash afterwards.
+ */
+struct xcache {
+	struct xslot {
+		uint64_t key;
+		uint32_t first, count;
+		const char *phys;	/* the physical function's name */
+	} *slots;
+	size_t nslots, used;
+	struct xframe *v;
+	size_t n, cap;
+};
+
+static struct xslot *xcache_slot(struct xcache *c, uint64_t key)
 {
-	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
-	const char *callee = NULL, *module = cleak__intern(pool, snap->exe);
-	struct cleak__gofunc f, prev;
+	size_t h = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) & (c->nslots - 1);
+
+	while (c->slots[h].key && c->slots[h].key != key)
+		h = (h + 1) & (c->nslots - 1);
+	return &c->slots[h];
+}
+
+static int xcache_grow(struct xcache *c)
+{
+	struct xcache old = *c;
 	size_t i;
 
+	c->nslots = old.nslots ? old.nslots * 2 : 1024;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	if (!c->slots) {
+		*c = old;
+		return -ENOMEM;
+	}
+	for (i = 0; i < old.nslots; i++)
+		if (old.slots[i].key)
+			*xcache_slot(c, old.slots[i].key) = old.slots[i];
+	free(old.slots);
+	return 0;
+}
+
+static int xpush(struct xcache *c, const struct xframe *x)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct xframe *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = *x;
+	return 0;
+}
+
+/* newInlineUnwinder and its walk: the frames at one physical pc. */
+static int expand_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
+		     const struct cleak__gofunc *f, uint64_t pc, bool trap, struct xcache *c)
+{
+	/* symPC: a return address points after its CALL */
+	uint64_t upc = !trap && pc > f->entry ? pc - 1 : pc;
+	const uint8_t *tree = cleak__gofunc_funcdata(gb, f, FUNCDATA_INLTREE, INLTREE_ENTRY);
+	uint32_t inl = cleak__gofunc_pcdata(f, PCDATA_INLTREEINDEX);
+	int32_t ix = tree ? cleak__gofunc_pcvalue(gb, f, inl, upc) : -1;
+
+	for (;;) {
+		struct xframe x = { .name = f->name, .funcid = f->funcid, .inlined = ix >= 0 };
+		const uint8_t *e = NULL;
+		const char *file;
+		int32_t nameoff, parent;
+
+		if (ix >= 0) {
+			e = cleak__gofunc_funcdata(gb, f, FUNCDATA_INLTREE,
+						   (size_t)(ix + 1) * INLTREE_ENTRY);
+			if (!e)
+				return -EINVAL;
+			e += (size_t)ix * INLTREE_ENTRY;
+			x.funcid = e[0];
+			memcpy(&nameoff, e + 4, 4);
+			x.name = cleak__gofunc_name_at(gb, nameoff);
+		}
+		file = cleak__gofunc_line(gb, f, upc, &x.line);
+		x.print = x.name ? print_name(pool, x.name) : NULL;
+		x.file = file ? cleak__intern(pool, file) : NULL;
+		if (ix < 0 && pc > f->entry)
+			x.func_offset = pc - f->entry;
+		if ((x.name && !x.print) || (file && !x.file) || xpush(c, &x))
+			return -ENOMEM;
+		if (ix < 0)
+			return 0;
+		memcpy(&parent, e + 8, 4);
+		upc = f->entry + (int64_t)parent;
+		ix = cleak__gofunc_pcvalue(gb, f, inl, upc);
+	}
+}
+
+/* The cached expansion of (pc, trap); NULL when pc is not Go code. */
+static const struct xslot *lookup_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
+				     struct xcache *c, uint64_t pc, bool trap, int *err)
+{
+	uint64_t key = pc << 1 | trap;
+	struct cleak__gofunc f;
+	struct xslot *s;
+
+	*err = 0;
+	if (c->used * 2 >= c->nslots && (*err = xcache_grow(c)))
+		return NULL;
+	s = xcache_slot(c, key);
+	if (s->key)
+		return s;
+	if (!cleak__gofunc_find(gb, pc, &f))
+		return NULL;
+	s->key = key;
+	s->first = (uint32_t)c->n;
+	s->phys = f.name;
+	*err = expand_pc(pool, gb, &f, pc, trap, c);
+	s->count = (uint32_t)(c->n - s->first);
+	c->used++;
+	return *err ? NULL : s;
+}
+
+/* traceback2: the frames of one goroutine that the runtime prints. */
+static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+		     struct xcache *cache, const struct cleak_goroutine *gr, bool show_runtime,
+		     struct frames *out)
+{
+	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
+	const char *callee = NULL, *prev = NULL, *module = cleak__intern(pool, snap->exe);
+	size_t i, k;
+	int err;
+
 	for (i = 0; i < gr->npcs; i++) {
-		uint64_t pc = gr->pcs[i], upc;
-		bool trap = i > 0 && injected(&prev);
-		const uint8_t *tree;
-		int32_t ix;
+		uint64_t pc = gr->pcs[i];
+		/* under an injected call the pc is exact, not a return address */
+		bool trap = injected(prev);
+		const struct xslot *s = lookup_pc(pool, gb, cache, pc, trap, &err);
 
-		if (!cleak__gofunc_find(gb, pc, &f))
+		if (err)
+			return err;
+		if (!s)
 			break;
-		/* symPC: a return address points after its CALL */
-		upc = !trap && pc > f.entry ? pc - 1 : pc;
-		tree = cleak__gofunc_funcdata(gb, &f, FUNCDATA_INLTREE, INLTREE_ENTRY);
-		ix = tree ? cleak__gofunc_pcvalue(gb, &f, cleak__gofunc_pcdata(&f, PCDATA_INLTREEINDEX),
-						  upc) : -1;
-		for (;;) {
-			const uint8_t *e = NULL;
-			const char *name = f.name;
-			uint8_t funcid = f.funcid;
-			int32_t nameoff, parent;
+		for (k = 0; k < s->count; k++) {
+			const struct xframe *x = &cache->v[s->first + k];
 
-			if (ix >= 0) {
-				e = cleak__gofunc_funcdata(gb, &f, FUNCDATA_INLTREE,
-							   (size_t)(ix + 1) * INLTREE_ENTRY);
-				if (!e)
-					return -EINVAL;
-				e += (size_t)ix * INLTREE_ENTRY;
-				funcid = e[0];
-				memcpy(&nameoff, e + 4, 4);
-				name = cleak__gofunc_name_at(gb, nameoff);
-			}
-			if (show_runtime || shown(gb, name, funcid, out->n == 0, callee)) {
-				struct cleak_frame fr = { .pc = pc, .inlined = ix >= 0 };
-				const char *file = cleak__gofunc_line(gb, &f, upc, &fr.line);
+			if (show_runtime || shown(gb, x->name, x->funcid, out->n == 0, callee)) {
+				struct cleak_frame fr = {
+					.pc = pc, .inlined = x->inlined, .function = (char *)x->print,
+					.file = (char *)x->file, .line = x->line,
+					.module = (char *)module, .module_offset = pc - gb->bias,
+					.func_offset = x->func_offset,
+				};
 
-				fr.function = name ? print_name(pool, name) : NULL;
-				fr.file = file ? cleak__intern(pool, file) : NULL;
-				fr.module = (char *)module;
-				fr.module_offset = pc - gb->bias;
-				if (ix < 0 && pc > f.entry)
-					fr.func_offset = pc - f.entry;
-				if ((name && !fr.function) || (file && !fr.file) || push(out, &fr))
+				if (push(out, &fr))
 					return -ENOMEM;
 			}
-			callee = name;
-			if (ix < 0)
-				break;
-			memcpy(&parent, e + 8, 4);
-			upc = f.entry + (int64_t)parent;
-			ix = cleak__gofunc_pcvalue(gb, &f, cleak__gofunc_pcdata(&f, PCDATA_INLTREEINDEX),
-						   upc);
+			callee = x->name;
 		}
-		callee = f.name;
-		prev = f;
+		prev = s->phys;
 	}
 	return 0;
 }
@@ -354,8 +467,9 @@ static int native_frames(const struct cleak_snapshot *snap, const struct cleak__
 int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *gb)
 {
 	struct cleak_go *go = snap->go;
+	struct xcache cache = { 0 };
 	size_t i;
-	int err;
+	int err = 0;
 
 	go->nsystem = 0;
 	for (i = 0; i < go->ngoroutines; i++) {
@@ -366,22 +480,24 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 		go->nsystem += gr->system;
 		if (gr->frames)
 			continue;
-		err = frames_of(snap, gb, gr, false, &fr);
+		err = frames_of(snap, gb, &cache, gr, false, &fr);
 		/* nothing left: the runtime prints them all (traceback1) */
 		if (!err && fr.n == 0)
-			err = frames_of(snap, gb, gr, true, &fr);
+			err = frames_of(snap, gb, &cache, gr, true, &fr);
 		if (!err)
 			err = created_by(snap, gb, gr);
 		if (!err && !gr->native_frames)
 			err = native_frames(snap, gb, gr);
 		if (err) {
 			free(fr.v);
-			return err;
+			break;
 		}
 		gr->frames = fr.v;
 		gr->nframes = fr.n;
 	}
-	return 0;
+	free(cache.slots);
+	free(cache.v);
+	return err;
 }
 
 void cleak__go_release(struct cleak_go *go)
