@@ -97,14 +97,22 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -pthread -o $@ $<
 
-check: all $(UNIT_BINS) $(FIXTURES) $(EXAMPLES)
+check: all $(UNIT_BINS) $(FIXTURES) $(EXAMPLES) go-fixtures
 	python3 tests/run.py
+
+# The Go fixtures, built with each Go release cleak reads (Go 1.21-1.26).
+go-fixtures:
+	sh scripts/go-fixtures.sh
 
 demo: all $(EXAMPLES)
 	sh scripts/demo.sh
 
 bench: all $(EXAMPLES) $(B)/fixtures/many-threads
 	sh bench/stack.sh
+
+# 100,000 goroutines: cleak stack against the Go runtime's own dump.
+bench-go: all
+	python3 bench/go.py
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
@@ -124,4 +132,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all check demo bench install clean
+.PHONY: bench-go go-fixtures all check demo bench install clean

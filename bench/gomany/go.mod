@@ -1,0 +1,3 @@
+module cleak.bench/gomany
+
+go 1.21
