@@ -36,7 +36,7 @@ _cleak_stack()
 
 	opts="-a --all -j --json --pretty -F --freeze -n --max-frames
 	      --stack-bytes -t --tid --no-inlines --no-lines -r --raw
-	      --sysroot --debuginfo-path -h --help"
+	      --sysroot --debuginfo-path -f --format --nonblocking -h --help"
 
 	# "--sysroot=DIR": complete the value as if it were a word of its own.
 	if [[ ${words[cword]} == --*=* ]]; then
@@ -51,6 +51,10 @@ _cleak_stack()
 		_cleak_dirs "$cur"
 		return 0
 		;;
+	-f|--format)
+		COMPREPLY=($(compgen -W "text json go" -- "$cur"))
+		return 0
+		;;
 	esac
 
 	# cleak takes options before and after the pid, and none after "--".
@@ -63,7 +67,7 @@ _cleak_stack()
 		case "$word" in
 		--) dashdash=1 ;;
 		--*=*) ;;
-		-n|--max-frames|--stack-bytes|-t|--tid|--sysroot|--debuginfo-path)
+		-n|--max-frames|--stack-bytes|-t|--tid|--sysroot|--debuginfo-path|-f|--format)
 			((i++)) ;;
 		-*) ;;
 		*) ((operands++)) ;;
@@ -77,9 +81,17 @@ _cleak_stack()
 	_cleak_pids "$cur"
 }
 
+# cleak ps [options]: no operand, options only.
+_cleak_ps()
+{
+	local cur=$1 opts="-g --go -j --json -h --help"
+
+	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+
 _cleak()
 {
-	local cur=$2 cmd commands="stack" j w
+	local cur=$2 cmd commands="stack ps" j w
 	local -a words=()
 	local cword
 

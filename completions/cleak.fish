@@ -22,7 +22,7 @@ function __cleak_stack_needs_pid
             set skip 0
         else if test "$t" = --
             set after_dashdash 1
-        else if contains -- $t -n --max-frames --stack-bytes -t --tid --sysroot --debuginfo-path
+        else if contains -- $t -n --max-frames --stack-bytes -t --tid --sysroot --debuginfo-path -f --format
             set skip 1
         else if not string match -q -- '-*' $t
             return 1
@@ -48,6 +48,7 @@ complete -c cleak -f
 complete -c cleak -n __fish_use_subcommand -s h -l help -d 'Show the help, or the help of a command'
 complete -c cleak -n __fish_use_subcommand -s V -l version -d 'Show the version'
 complete -c cleak -n __fish_use_subcommand -a stack -d 'Print every thread of a running process with a symbolized stack'
+complete -c cleak -n __fish_use_subcommand -a ps -d 'List processes with thread counts, Go release and goroutines'
 
 # cleak stack [options] <pid>
 complete -c cleak -n '__fish_seen_subcommand_from stack' -s a -l all -d 'Print every thread on its own instead of grouping'
@@ -62,5 +63,12 @@ complete -c cleak -n '__fish_seen_subcommand_from stack' -l no-lines -d 'Do not 
 complete -c cleak -n '__fish_seen_subcommand_from stack' -s r -l raw -d 'Do not demangle C++ and Rust names'
 complete -c cleak -n '__fish_seen_subcommand_from stack' -l sysroot -x -a '(__fish_complete_directories)' -d 'Find the files of the target under DIR'
 complete -c cleak -n '__fish_seen_subcommand_from stack' -l debuginfo-path -x -a '(__cleak_complete_dir_list)' -d 'Also search these directories for debug files'
+complete -c cleak -n '__fish_seen_subcommand_from stack' -s f -l format -x -a 'text json go' -d 'Output format (go prints goroutines as the Go runtime does)'
+complete -c cleak -n '__fish_seen_subcommand_from stack' -l nonblocking -d 'Stop nothing: skip what moves while it is read'
 complete -c cleak -n '__fish_seen_subcommand_from stack' -s h -l help -d 'Show the help of cleak stack'
 complete -c cleak -n '__fish_seen_subcommand_from stack; and __cleak_stack_needs_pid' -a '(__fish_complete_pids)'
+
+# cleak ps [options]
+complete -c cleak -n '__fish_seen_subcommand_from ps' -s g -l go -d 'List only Go programs'
+complete -c cleak -n '__fish_seen_subcommand_from ps' -s j -l json -d 'Print one JSON array'
+complete -c cleak -n '__fish_seen_subcommand_from ps' -s h -l help -d 'Show the help of cleak ps'
