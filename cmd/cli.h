@@ -27,6 +27,7 @@ struct cli_command {
 	const char *args;	/* "<pid>" */
 	const char *summary;
 	const struct cli_option *options;	/* ends with a zeroed entry */
+	const char *exits;	/* the exit status line of --help; NULL: stack's */
 	int (*run)(int argc, char **argv);
 };
 

@@ -181,7 +181,7 @@ static int run_ps(int argc, char **argv)
 		if (r.go.is_go && r.go.goroutines >= 0)
 			printf("%10ld", r.go.goroutines);
 		else
-			printf("%10s", r.go.is_go ? "?" : "-");
+			printf("%10s", r.go.is_go || !r.exe_readable ? "?" : "-");
 		printf("  %-10s %-16s %s\n", r.go.is_go ? r.go.version : r.exe_readable ? "-" : "?",
 		       r.name, r.exe_readable ? r.exe : "(not allowed to look)");
 	}
@@ -200,8 +200,10 @@ static int run_ps(int argc, char **argv)
 const struct cli_command cmd_ps = {
 	.name = "ps",
 	.args = "",
-	.summary = "List the processes on this machine with their thread counts and,\n"
-		   "for Go programs, the Go release and the number of goroutines.",
+	.summary = "List the processes on this machine, with Go release and goroutines.\n"
+		   "Shows each process's thread count and, for Go programs, the Go release\n"
+		   "and the number of goroutines, read without stopping them.",
+	.exits = "0 listed, 2 /proc cannot be read, 64 usage error.",
 	.options = ps_options,
 	.run = run_ps,
 };

@@ -224,9 +224,12 @@ static int run_stack(int argc, char **argv)
 			goto out;
 		}
 	} else if (a.render.go) {
-		if (!snap->go)
-			cli_error("pid %d (%s) is not a Go program: --format go shows goroutines",
-				  snap->pid, snap->comm);
+		if (!snap->go) {
+			cli_error("pid %d (%s) is not a Go program: --format go shows goroutines; "
+				  "its threads are in the default format", snap->pid, snap->comm);
+			rc = EXIT_NOTHING;
+			goto out;
+		}
 		render_go_traceback(snap, stdout);
 	} else {
 		render_stack_text(snap, &a.render, stdout);
@@ -247,9 +250,10 @@ out:
 const struct cli_command cmd_stack = {
 	.name = "stack",
 	.args = "<pid>",
-	.summary = "Print every thread of a running process with a symbolized stack,\n"
-		   "grouping threads that are in the same state with the same stack;\n"
-		   "in a Go program, every goroutine too, read from outside.",
+	.summary = "Print every thread (and goroutine) of a process with its stack.\n"
+		   "Stacks are symbolized; threads in the same state with the same stack\n"
+		   "are grouped; in a Go program, every goroutine is shown too, read from\n"
+		   "outside.",
 	.options = stack_options,
 	.run = run_stack,
 };

@@ -105,8 +105,8 @@ void cli_print_help(const struct cli_command *cmd, FILE *f)
 {
 	const struct cli_option *o;
 
-	fprintf(f, "Usage: %s %s [options] %s\n\n%s\n\nOptions:\n", progname, cmd->name,
-		cmd->args, cmd->summary);
+	fprintf(f, "Usage: %s %s [options]%s%s\n\n%s\n\nOptions:\n", progname, cmd->name,
+		*cmd->args ? " " : "", cmd->args, cmd->summary);
 	for (o = cmd->options; o->long_name; o++) {
 		char left[64];
 
@@ -118,8 +118,9 @@ void cli_print_help(const struct cli_command *cmd, FILE *f)
 				 o->arg ? " " : "", o->arg ? o->arg : "");
 		fprintf(f, "  %-26s %s\n", left, o->help);
 	}
-	fprintf(f, "\nExit status: 0 all shown, 1 partial (some threads could not be "
-		"unwound), 2 nothing shown, 64 usage error.\nSee cleak-%s(1).\n", cmd->name);
+	fprintf(f, "\nExit status: %s\nSee cleak-%s(1).\n", cmd->exits ? cmd->exits :
+		"0 all shown, 1 partial (some threads could not be unwound), 2 nothing "
+		"shown, 64 usage error.", cmd->name);
 }
 
 bool cli_parse_pid(const struct cli_command *cmd, const char *s, pid_t *out)
@@ -178,8 +179,8 @@ static void print_main_help(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: %s <command> [options] <args>\n\n"
-		"Inspect the threads of a running process from outside: fast, gentle\n"
-		"stack dumps with symbols, inlined frames and source lines.\n\n"
+		"Inspect the threads and goroutines of a running process from outside:\n"
+		"fast, gentle stack dumps with symbols, inlined frames and source lines.\n\n"
 		"Commands:\n", progname);
 	/* Each command's summary, up to its first line break. */
 	for (i = 0; i < NCOMMANDS; i++)

@@ -58,15 +58,37 @@ static void print_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f)
 	fputc('\n', f);
 }
 
-static void print_creator(const struct cleak_goroutine *g, FILE *f)
+/* "created by F in goroutine 4", or "in 3 goroutines (4, 7, 13)" when the
+ * members share the go statement but not the parent. */
+static void print_creator(const struct cleak_snapshot *snap, const struct cleak_group *gr,
+			  FILE *f)
 {
+	const struct cleak_goroutine *g = &snap->go->goroutines[gr->members[0]];
 	const struct cleak_frame *c = &g->created_by;
+	size_t i, k, nparents = 0;
+	uint64_t parents[4];
 
 	if (!c->function)
 		return;
 	fprintf(f, "  created by %s", c->function);
-	if (g->parent_goid)
+	for (i = 0; i < gr->nmembers; i++) {
+		uint64_t p = snap->go->goroutines[gr->members[i]].parent_goid;
+
+		for (k = 0; k < nparents && k < 4 && parents[k] != p; k++)
+			;
+		if (k == nparents && nparents++ < 4)
+			parents[k] = p;
+		if (nparents > 4)
+			break;
+	}
+	if (nparents == 1 && g->parent_goid)
 		fprintf(f, " in goroutine %" PRIu64, g->parent_goid);
+	else if (nparents > 1 && nparents <= 4) {
+		fprintf(f, " in goroutines ");
+		for (k = 0; k < nparents; k++)
+			fprintf(f, "%s%" PRIu64, k ? ", " : "", parents[k]);
+	} else if (nparents > 4)
+		fputs(" in several goroutines", f);
 	if (c->file)
 		fprintf(f, " at %s:%d", c->file, c->line);
 	fputc('\n', f);
@@ -211,7 +233,7 @@ static void print_group(const struct cleak_snapshot *snap, const struct cleak_gr
 		print_frame_line(&g->frames[i], n++, f);
 	if (g->error)
 		fprintf(f, "  ! %s\n", g->error);
-	print_creator(g, f);
+	print_creator(snap, gr, f);
 }
 
 void render_go_text(const struct cleak_snapshot *snap, const struct render_opts *o, FILE *f)

@@ -817,7 +817,8 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		}
 	}
 	/* A Go program's goroutines, at the same frozen instant. */
-	read_goroutines(snap, CLEAK__GO_FROZEN, limit);
+	if (!snap->capture.selected)
+		read_goroutines(snap, CLEAK__GO_FROZEN, limit);
 out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
 		if (!seized[i])
@@ -956,7 +957,7 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 {
 	struct cleak_snapshot *snap;
 	size_t limit = CLEAK_DEFAULT_STACK_BYTES;
-	bool freeze = false, nonblocking = false;
+	bool freeze = false, nonblocking = false, go_frozen;
 	uint64_t t0 = cleak__now_us();
 	int err;
 
@@ -999,7 +1000,8 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	/* Goroutines are consistent only while every thread stands still
 	 * (the runtime's own dump stops the world): freeze, unless told
 	 * to stop nothing. */
-	if (snap->go && !snap->go->error && !nonblocking)
+	if (snap->go && !snap->go->error && !nonblocking && !(opts && opts->sz >= sizeof(*opts) &&
+							      opts->ntids))
 		freeze = true;
 	if (nonblocking)
 		freeze = false;
@@ -1008,11 +1010,14 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 		opts = NULL;	/* an older caller: no thread filter */
 	snap->capture.selected = opts && opts->ntids;
 	/* Goroutine stacks are copied before the freeze, while the program
-	 * runs; the freeze then only checks which of them moved. */
-	if (freeze)
+	 * runs; the freeze then only checks which of them moved.  With only
+	 * some threads taken (--tid), the others run on: goroutines are read
+	 * as without a stop. */
+	go_frozen = freeze && !snap->capture.selected;
+	if (go_frozen)
 		read_goroutines(snap, CLEAK__GO_PREFETCH, limit);
 	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
-	if (!err && !freeze)
+	if (!err && !go_frozen)
 		read_goroutines(snap, CLEAK__GO_NONBLOCKING, limit);
 	if (err) {
 		err = cleak__fail(-err, "capture of pid %d failed: %s", pid, strerror(-err));

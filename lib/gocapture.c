@@ -391,6 +391,10 @@ static bool reason_is(const struct cleak_goroutine *gr, const char *r)
  * without cases has nothing to select (chan.go, select.go block()). */
 static bool leaked_for_certain(const struct cleak_goroutine *gr)
 {
+	/* Go 1.26's leak detector (GOEXPERIMENT=goroutineleakprofile) has
+	 * proven it: the runtime marked it _Gleaked */
+	if (gr->status == CLEAK__G_LEAKED)
+		return true;
 	return gr->status == CLEAK__G_WAITING &&
 	       (reason_is(gr, "chan receive (nil chan)") || reason_is(gr, "chan send (nil chan)") ||
 		reason_is(gr, "select (no cases)"));

@@ -391,6 +391,65 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 	return 0;
 }
 
+/*
+ * The threads of a Go program run Go code that libdw names poorly or
+ * not at all (no DWARF when stripped; in cgo binaries its line tables
+ * can point at C files): their Go frames are named from pclntab too,
+ * every frame kept (threads have no hiding rules).
+ */
+static int go_thread_frames(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+			    struct xcache *cache, struct cleak_thread *t)
+{
+	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
+	struct frames out = { 0 };
+	size_t i = 0, j, k, phys = 0;
+	int err;
+
+	while (i < t->nframes) {
+		uint64_t pc = t->frames[i].pc;
+		const struct xslot *s;
+
+		/* the frames of one pc: its inlined calls, then itself */
+		for (j = i; j < t->nframes && t->frames[j].pc == pc; j++)
+			if (!t->frames[j].inlined) {
+				j++;
+				break;
+			}
+		/* the innermost pc is exact; the others are return addresses */
+		s = lookup_pc(pool, gb, cache, pc, phys == 0, &err);
+		if (err) {
+			free(out.v);
+			return err;
+		}
+		for (k = 0; s && k < s->count; k++) {
+			const struct xframe *x = &cache->v[s->first + k];
+			struct cleak_frame fr = t->frames[j - 1];
+
+			fr.inlined = x->inlined;
+			fr.function = (char *)x->print;
+			fr.file = (char *)x->file;
+			fr.line = x->line;
+			fr.column = 0;
+			fr.func_offset = x->func_offset;
+			if (push(&out, &fr)) {
+				free(out.v);
+				return -ENOMEM;
+			}
+		}
+		for (k = i; !s && k < j; k++)
+			if (push(&out, &t->frames[k])) {
+				free(out.v);
+				return -ENOMEM;
+			}
+		i = j;
+		phys++;
+	}
+	free(t->frames);
+	t->frames = out.v;
+	t->nframes = out.n;
+	return 0;
+}
+
 /* printcreatedby: hidden for goroutine 1 and for creators that would not
  * print themselves; "in goroutine N" since Go 1.21. */
 static int created_by(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
@@ -472,6 +531,8 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 	int err = 0;
 
 	go->nsystem = 0;
+	for (i = 0; i < snap->nthreads && !err; i++)
+		err = go_thread_frames(snap, gb, &cache, &snap->threads[i]);
 	for (i = 0; i < go->ngoroutines; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 		struct frames fr = { 0 };
