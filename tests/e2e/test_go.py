@@ -710,3 +710,31 @@ def test_go_absent_for_c_programs():
         proc = cleak("stack", "--format", "go", fx.pid)
         check("not a Go program" in proc.stderr and proc.returncode == 2,
               "--format go on a C program: exit %d, %r" % (proc.returncode, proc.stderr))
+
+
+def test_go_ps_lists_go_programs():
+    """cleak ps names each Go fixture's release (from its buildinfo) and
+    counts the goroutines the runtime's own dump shows; C programs are
+    listed without a release."""
+    def one(fx):
+        proc = cleak("ps", "--json")
+        check(proc.returncode == 0, "cleak ps: exit %d: %s" % (proc.returncode, proc.stderr))
+        rows = {r["pid"]: r for r in json.loads(proc.stdout)}
+        check(fx.pid in rows, "pid %d not listed by cleak ps" % fx.pid)
+        go = rows[fx.pid]["go"]
+        want_version = buildinfo_version(fx.path)[0]
+        check(go and go["version"] == want_version, "go %r, buildinfo says %s"
+              % (go, want_version))
+        # The dump's goroutines: main (which wrote it) and the others.
+        want = len(oracle(fx)) + 1
+        check(go["goroutines"] == want, "goroutines %r, the runtime shows %d"
+              % (go["goroutines"], want))
+        text = cleak("ps", "--go").stdout
+        check(any(l.split()[0] == str(fx.pid) and want_version in l.split()
+                  for l in text.splitlines()[1:]), "ps --go: %r" % text)
+    for_each_fixture(one, fixture_paths(builds=("leaks-stripped",), cgo=False))
+    with Fixture("threads") as fx:
+        rows = {r["pid"]: r for r in json.loads(cleak("ps", "--json").stdout)}
+        check(rows[fx.pid]["go"] is False, "a C program: go %r" % rows[fx.pid]["go"])
+        check(fx.pid not in [r["pid"] for r in json.loads(cleak("ps", "--go", "--json").stdout)],
+              "ps --go lists a C program")
