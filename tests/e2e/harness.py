@@ -83,30 +83,40 @@ class Fixture:
             return f.read().rsplit(")", 1)[1].split()[0]
 
     def thread_states(self):
-        states = {}
-        for tid in os.listdir("/proc/%d/task" % self.pid):
-            try:
-                with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as f:
-                    states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                pass
-        return states
+        return thread_states(self.pid)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        close_process(self.proc)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
+
+
+def thread_states(pid):
+    """{tid: state letter} from /proc/PID/task/*/stat."""
+    states = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            pass
+    return states
+
+
+def close_process(proc):
+    """Kill a fixture process if it still runs, reap it, close its pipes."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    for stream in (proc.stdin, proc.stdout):
+        try:
+            stream.close()
+        except OSError:
+            pass
 
 
 def wait_until(pred, timeout=5.0, step=0.01):

@@ -19,7 +19,8 @@ import time
 import traceback
 
 import gotraceback
-from harness import BUILD, Failure, Fixture, check, cleak, marks, wait_until
+from harness import (BUILD, Failure, Fixture, check, cleak, close_process, marks,
+                     thread_states, wait_until)
 
 GO_FIXTURES = os.path.join(BUILD, "fixtures", "go")
 BUILDS = ("leaks", "leaks-stripped", "leaks-pie")
@@ -178,24 +179,10 @@ class GoFixture:
             raise Failure("%s: the runtime's dump does not parse: %s" % (self.label, e))
 
     def thread_states(self):
-        states = {}
-        for tid in os.listdir("/proc/%d/task" % self.pid):
-            try:
-                with open("/proc/%d/task/%s/stat" % (self.pid, tid)) as f:
-                    states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                pass
-        return states
+        return thread_states(self.pid)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        close_process(self.proc)
 
 
 class Started:
