@@ -151,23 +151,15 @@ size_t cleak__read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
 
 static int reload_maps(struct cleak_snapshot *snap)
 {
-	char path[64], *text;
 	struct cleak_mapping *maps;
-	size_t n, i;
-	int err;
+	size_t n;
+	int err = cleak__read_maps(snap->pid, &maps, &n);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", snap->pid);
-	if (cleak__read_all(path, &text) < 0)
-		return -errno;
-	err = cleak__parse_maps(text, &maps, &n);
-	free(text);
 	if (err)
 		return err;
 	/* Modules index the old maps; they are opened again if needed. */
 	cleak__snapshot_forget_modules(snap);
-	for (i = 0; i < snap->nmaps; i++)
-		free(snap->maps[i].path);
-	free(snap->maps);
+	cleak__free_maps(snap->maps, snap->nmaps);
 	snap->maps = maps;
 	snap->nmaps = n;
 	return 0;
@@ -997,18 +989,17 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	err = open_go(snap);
 	if (err)
 		goto err_free;
+	if (opts && opts->sz < sizeof(*opts))
+		opts = NULL;	/* an older caller: no thread filter */
+	snap->capture.selected = opts && opts->ntids;
 	/* Goroutines are consistent only while every thread stands still
 	 * (the runtime's own dump stops the world): freeze, unless told
-	 * to stop nothing. */
-	if (snap->go && !snap->go->error && !nonblocking && !(opts && opts->sz >= sizeof(*opts) &&
-							      opts->ntids))
+	 * to stop nothing or only some threads are taken. */
+	if (snap->go && !snap->go->error && !nonblocking && !snap->capture.selected)
 		freeze = true;
 	if (nonblocking)
 		freeze = false;
 	snap->capture.freeze = freeze;
-	if (opts && opts->sz < sizeof(*opts))
-		opts = NULL;	/* an older caller: no thread filter */
-	snap->capture.selected = opts && opts->ntids;
 	/* Goroutine stacks are copied before the freeze, while the program
 	 * runs; the freeze then only checks which of them moved.  With only
 	 * some threads taken (--tid), the others run on: goroutines are read

@@ -11,6 +11,7 @@
  * Go's src/debug/buildinfo, src/runtime/symtab.go and runtime2.go.
  */
 #include "gobinary.h"
+#include "modules.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -71,37 +72,6 @@ static size_t uvarint(const uint8_t *p, const uint8_t *end, uint64_t *v)
 }
 
 /* ---- the ELF file ---- */
-
-struct elf_view {
-	Elf *elf;
-	GElf_Ehdr ehdr;
-};
-
-static const uint8_t *section(const struct cleak__gobin *gb, Elf *elf, const char *name,
-			      GElf_Shdr *out)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	GElf_Shdr sh;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		const char *n;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		n = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!n || strcmp(n, name) != 0)
-			continue;
-		if (sh.sh_type == SHT_NOBITS || sh.sh_offset + sh.sh_size > gb->image_len)
-			return NULL;
-		if (out)
-			*out = sh;
-		return gb->image + sh.sh_offset;
-	}
-	return NULL;
-}
 
 const uint8_t *cleak__gobin_at(const struct cleak__gobin *gb, uint64_t vaddr, size_t len)
 {
@@ -174,7 +144,7 @@ static const uint8_t *find_buildinfo(const struct cleak__gobin *gb, Elf *elf, si
 {
 	GElf_Shdr sh;
 	GElf_Phdr ph;
-	const uint8_t *p = section(gb, elf, ".go.buildinfo", &sh);
+	const uint8_t *p = cleak__elf_section(elf, gb->image, gb->image_len, ".go.buildinfo", &sh);
 	size_t n, i, off;
 
 	if (p && sh.sh_size >= 32 && memcmp(p, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN) == 0) {
@@ -277,7 +247,7 @@ static const uint8_t *find_pclntab(const struct cleak__gobin *gb, Elf *elf, size
 	size_t i;
 
 	for (i = 0; i < CLEAK__ARRAY_SIZE(names); i++) {
-		const uint8_t *p = section(gb, elf, names[i], &sh);
+		const uint8_t *p = cleak__elf_section(elf, gb->image, gb->image_len, names[i], &sh);
 
 		if (p) {
 			*len = sh.sh_size;
@@ -531,9 +501,11 @@ static int find_moduledata(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 	}
 	if (md)
 		md += gb->bias;
-	else if (section(gb, elf, ".go.module", &sh))
+	else if (cleak__elf_section(elf, gb->image, gb->image_len, ".go.module", &sh))
 		md = sh.sh_addr + gb->bias;
-	if (!md && want && section(gb, elf, ".noptrdata", &sh) && sh.sh_size < (64u << 20)) {
+	if (!md && want &&
+	    cleak__elf_section(elf, gb->image, gb->image_len, ".noptrdata", &sh) &&
+	    sh.sh_size < (64u << 20)) {
 		uint64_t *words = malloc(sh.sh_size);
 		size_t got;
 
@@ -679,25 +651,16 @@ fail:
 	free(hdrs);
 }
 
-static int map_file(const char *path, uint8_t **image, size_t *len)
+static int map_file(const char *path, const uint8_t **image, size_t *len)
 {
-	struct stat st;
-	void *p;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok;
 
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) || st.st_size < 64 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return -ENOEXEC;
-	}
-	p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	ok = cleak__map_fd(fd, image, len);
 	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	*image = p;
-	*len = st.st_size;
-	return 0;
+	return ok ? 0 : -ENOEXEC;
 }
 
 static int open_image(struct cleak__gobin *gb, const char *path, Elf **elf)
@@ -733,7 +696,7 @@ int cleak__go_version_of(const char *path, char *version, size_t size)
 	free(gb.module);
 	free(gb.main_path);
 	if (gb.image)
-		munmap(gb.image, gb.image_len);
+		munmap((void *)gb.image, gb.image_len);
 	return err;
 }
 
@@ -798,6 +761,6 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	free(gb->chan_types);
 	cleak__go_release_prefetch(&gb->pre);
 	if (gb->image)
-		munmap(gb->image, gb->image_len);
+		munmap((void *)gb->image, gb->image_len);
 	free(gb);
 }

@@ -66,7 +66,7 @@ struct cleak__gofunc {
 
 struct cleak__gobin {
 	/* the executable, mapped whole */
-	uint8_t *image;
+	const uint8_t *image;
 	size_t image_len;
 	char version[32];		/* "go1.26.0" */
 	int minor;			/* 26 */

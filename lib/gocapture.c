@@ -413,20 +413,14 @@ static int64_t target_now_ns(pid_t pid)
 {
 	struct timespec ts;
 	char path[64], buf[256], *line;
-	int64_t now;
+	long long s, ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	snprintf(path, sizeof(path), "/proc/%d/timens_offsets", pid);
-	if (cleak__read_small(path, buf, sizeof(buf)) > 0) {
-		for (line = buf; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-			long long s, ns;
-
-			if (sscanf(line, "monotonic %lld %lld", &s, &ns) == 2)
-				now += s * 1000000000 + ns;
-		}
-	}
-	return now;
+	if (cleak__read_small(path, buf, sizeof(buf)) > 0 &&
+	    (line = strstr(buf, "monotonic")) && sscanf(line, "monotonic %lld %lld", &s, &ns) == 2)
+		ts.tv_sec += s, ts.tv_nsec += ns;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 struct go_read {
@@ -444,8 +438,7 @@ struct go_read {
  * Copy each goroutine's stack (those with need[i], or all when need is
  * NULL), and learn every goroutine's thread.
  */
-static int read_details(struct go_read *r, size_t from, size_t to, const bool *need,
-			uint8_t **arena_out)
+static int read_details(struct go_read *r, size_t n, const bool *need, uint8_t **arena_out)
 {
 	struct cleak_go *go = r->snap->go;
 	struct piece *p;
@@ -454,23 +447,23 @@ static int read_details(struct go_read *r, size_t from, size_t to, const bool *n
 	uint64_t *procids;
 	int err = -ENOMEM;
 
-	p = calloc((to - from) * 2 + 1, sizeof(*p));
-	procids = calloc(to - from + 1, sizeof(*procids));
+	p = calloc(n * 2 + 1, sizeof(*p));
+	procids = calloc(n + 1, sizeof(*procids));
 	if (!p || !procids)
 		goto out;
 	/* thread ids first: a running goroutine's start depends on them */
-	for (i = from; i < to; i++) {
+	for (i = 0; i < n; i++) {
 		if (!r->gs[i].m)
 			continue;
 		p[np].addr = r->gs[i].m + r->L->m_procid;
-		p[np].buf = &procids[i - from];
+		p[np].buf = &procids[i];
 		p[np].len = 8;
 		np++;
 	}
 	read_pieces(r->snap->pid, p, np);
-	for (i = from; i < to; i++)
-		go->goroutines[i].tid = (pid_t)procids[i - from];
-	for (i = from; i < to; i++) {
+	for (i = 0; i < n; i++)
+		go->goroutines[i].tid = (pid_t)procids[i];
+	for (i = 0; i < n; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
 		if (need && !need[i])
@@ -494,7 +487,7 @@ static int read_details(struct go_read *r, size_t from, size_t to, const bool *n
 	if (!arena)
 		goto out;
 	np = 0;
-	for (i = from; i < to; i++) {
+	for (i = 0; i < n; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
 		if (!gr->stack_len || (need && !need[i]))
@@ -508,7 +501,7 @@ static int read_details(struct go_read *r, size_t from, size_t to, const bool *n
 	}
 	read_pieces(r->snap->pid, p, np);
 	np = 0;
-	for (i = from; i < to; i++) {
+	for (i = 0; i < n; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
 		if (!gr->stack_len || (need && !need[i]))
@@ -896,7 +889,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	go->ngoroutines = kept;
 	if (mode == CLEAK__GO_PREFETCH) {
 		/* Stacks only; the frozen pass decides what to keep. */
-		err = read_details(&r, 0, kept, NULL, &gb->stack_arena);
+		err = read_details(&r, kept, NULL, &gb->stack_arena);
 		if (!err && !(gb->pre.gc = calloc(1, sizeof(*gb->pre.gc))))
 			err = -ENOMEM;
 		if (!err)
@@ -921,7 +914,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		}
 		reuse_prefetched(&r, addrs, kept, need, now_at);
 	}
-	err = read_details(&r, 0, kept, mode == CLEAK__GO_FROZEN ? need : NULL,
+	err = read_details(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL,
 			   mode == CLEAK__GO_FROZEN ? &gb->stack_arena2 : &gb->stack_arena);
 	if (!err)
 		err = read_sudogs(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL, &gc);

@@ -16,28 +16,24 @@ int cleak_go_probe(pid_t pid, struct cleak_go_info *out)
 {
 	struct cleak_snapshot snap = { .pid = pid };
 	struct cleak__gobin *gb = NULL;
-	char path[64], *text;
+	char exe[64];
 	int err;
 
 	memset(out, 0, sizeof(*out));
 	out->goroutines = -1;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	if (cleak__read_all(path, &text) < 0)
-		return cleak__fail(errno, "cannot read %s: %s", path, strerror(errno));
-	err = cleak__parse_maps(text, &snap.maps, &snap.nmaps);
-	free(text);
+	/* Most processes are not Go: their buildinfo says so before their
+	 * maps are read. */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (cleak__go_version_of(exe, out->version, sizeof(out->version)) || !out->version[0])
+		return 0;
+	out->is_go = true;
+	err = cleak__read_maps(pid, &snap.maps, &snap.nmaps);
 	if (err)
-		return cleak__fail(-err, "cannot parse %s", path);
+		return cleak__fail(-err, "cannot read /proc/%d/maps: %s", pid, strerror(-err));
 	err = cleak__gobin_open(&snap, &gb);
-	if (gb) {
-		out->is_go = true;
-		snprintf(out->version, sizeof(out->version), "%s", gb->version);
-		if (!err)
-			err = cleak__go_count(pid, gb, &out->goroutines);
-	}
+	if (gb && !err)
+		err = cleak__go_count(pid, gb, &out->goroutines);
 	cleak__gobin_free(gb);
-	for (size_t i = 0; i < snap.nmaps; i++)
-		free(snap.maps[i].path);
-	free(snap.maps);
+	cleak__free_maps(snap.maps, snap.nmaps);
 	return err;
 }

@@ -171,8 +171,7 @@ static int compute_layout(struct cleak__modules *mods, struct cleak__module *mod
 	return 0;
 }
 
-/* The whole file, read-only; false for an empty or unmappable file. */
-static bool map_file(int fd, const uint8_t **image, size_t *len)
+bool cleak__map_fd(int fd, const uint8_t **image, size_t *len)
 {
 	struct stat st;
 	void *p;
@@ -205,7 +204,7 @@ static void module_open(struct cleak__modules *mods, struct cleak__module *mod)
 						    snap->pid);
 			return;
 		}
-		if (!map_file(mod->fd, &mod->image, &mod->image_len))
+		if (!cleak__map_fd(mod->fd, &mod->image, &mod->image_len))
 			return;
 		mod->mmapped = true;
 	}
@@ -255,7 +254,7 @@ struct cleak__module *cleak__modules_at(struct cleak__modules *mods, uint64_t ad
 }
 
 /* The section `name` of `elf`, as bytes of `image`. */
-static const uint8_t *find_section(Elf *elf, const uint8_t *image, size_t image_len,
+const uint8_t *cleak__elf_section(Elf *elf, const uint8_t *image, size_t image_len,
 				   const char *name, GElf_Shdr *sh)
 {
 	Elf_Scn *scn = NULL;
@@ -303,7 +302,7 @@ const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mo
 	if (t->tried)
 		return t->entries ? t : NULL;
 	t->tried = true;
-	data = find_section(mod->elf, mod->image, mod->image_len, ".eh_frame", &sh);
+	data = cleak__elf_section(mod->elf, mod->image, mod->image_len, ".eh_frame", &sh);
 	if (!data)
 		return NULL;
 	t->segbase = sh.sh_addr + mod->bias;
@@ -335,7 +334,7 @@ static void open_debug_file(struct cleak__modules *mods, struct cleak__module *m
 		free(path);
 		if (fd < 0)
 			continue;
-		if (map_file(fd, &mod->dbg_image, &mod->dbg_image_len))
+		if (cleak__map_fd(fd, &mod->dbg_image, &mod->dbg_image_len))
 			mod->dbg_elf = elf_memory((char *)mod->dbg_image, mod->dbg_image_len);
 		close(fd);
 		return;
@@ -402,10 +401,10 @@ const struct cleak__cfi_table *cleak__modules_debug_table(struct cleak__modules 
 	if (t->tried)
 		return t->entries ? t : NULL;
 	t->tried = true;
-	data = find_section(mod->elf, mod->image, mod->image_len, ".debug_frame", &sh);
+	data = cleak__elf_section(mod->elf, mod->image, mod->image_len, ".debug_frame", &sh);
 	if (!data) {
 		open_debug_file(mods, mod);
-		data = find_section(mod->dbg_elf, mod->dbg_image, mod->dbg_image_len,
+		data = cleak__elf_section(mod->dbg_elf, mod->dbg_image, mod->dbg_image_len,
 				    ".debug_frame", &sh);
 	}
 	if (!data)

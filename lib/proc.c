@@ -208,6 +208,28 @@ err:
 	return -ENOMEM;
 }
 
+int cleak__read_maps(pid_t pid, struct cleak_mapping **out, size_t *n)
+{
+	char path[64], *text;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	if (cleak__read_all(path, &text) < 0)
+		return -errno;
+	err = cleak__parse_maps(text, out, n);
+	free(text);
+	return err;
+}
+
+void cleak__free_maps(struct cleak_mapping *maps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(maps[i].path);
+	free(maps);
+}
+
 const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps,
 						size_t n, uint64_t addr)
 {

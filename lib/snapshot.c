@@ -134,9 +134,7 @@ void cleak_snapshot_free(struct cleak_snapshot *snap)
 	for (i = 0; i < snap->nthreads; i++)
 		thread_release(&snap->threads[i]);
 	free(snap->threads);
-	for (i = 0; i < snap->nmaps; i++)
-		free(snap->maps[i].path);
-	free(snap->maps);
+	cleak__free_maps(snap->maps, snap->nmaps);
 	free(snap->exe);
 	free(snap->vdso);
 	cleak__release_wait_facts(snap);
