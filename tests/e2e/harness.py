@@ -76,7 +76,10 @@ class Fixture:
         """Send a command line, return the fixture's one-line answer."""
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        return self.proc.stdout.readline().strip()
+        answer = self.proc.stdout.readline().strip()
+        # As with "ready": the answer arrives before main is back in read().
+        check(wait_until(self._main_reads), "%s: main never blocked in read" % self.name)
+        return answer
 
     def state(self):
         with open("/proc/%d/stat" % self.pid) as f:
