@@ -5,6 +5,7 @@
 
 #include <cleak.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 
 /* Exit codes, as eu-stack's. */
@@ -33,6 +34,9 @@ struct cli_command {
 
 extern const struct cli_command cmd_stack;
 extern const struct cli_command cmd_ps;
+extern const struct cli_command cmd_diff;
+extern const struct cli_command cmd_check;
+extern const struct cli_command cmd_watch;
 
 /*
  * getopt_long over a command's option table.  Returns the option's index
@@ -48,6 +52,48 @@ bool cli_parse_pid(const struct cli_command *cmd, const char *s, pid_t *out);
 /* "64K", "1M", "4096" */
 bool cli_parse_size(const char *s, size_t *out);
 bool cli_parse_uint(const char *s, unsigned *out);
+/* "500ms", "10s", "2m", "1h"; a bare number is seconds.  Milliseconds. */
+bool cli_parse_duration(const char *s, uint64_t *ms_out);
+uint64_t cli_now_ms(void);	/* CLOCK_MONOTONIC */
+/* Sleep `ms`, cut short by a signal; false when one came (Ctrl-C). */
+bool cli_sleep_ms(uint64_t ms);
+/* Set by SIGINT and SIGTERM once cli_catch_interrupt() ran. */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_interrupt(void);
+
+/* take.c: a snapshot through every stage (capture ... deadlocks). */
+struct take_opts {
+	struct cleak_capture_opts capture;
+	struct cleak_unwind_opts unwind;
+	struct cleak_symbolize_opts sym;
+};
+void take_opts_init(struct take_opts *o);
+int cli_take_snapshot(pid_t pid, const struct take_opts *o, struct cleak_snapshot **out);
+
+/* ignore rules and diff options that diff and check share (diff-opts.c) */
+struct leak_args {
+	struct cleak_ignore *ignore;
+	struct cleak_diff_opts diff;
+	struct take_opts take;
+	uint64_t interval_ms;
+	unsigned count;		/* intervals */
+	bool json, pretty;
+};
+/* 1: `opt` was one of the shared options (handled), 0: not, -1: usage error printed. */
+int leak_args_option(const struct cli_command *cmd, struct leak_args *a, const char *name,
+		     const char *arg);
+void leak_args_release(struct leak_args *a);
+/*
+ * Take count + 1 snapshots of `pid`, interval apart (progress on a
+ * terminal), into snaps[] (count + 1 entries).  0, or an exit status
+ * after the message.
+ */
+int take_series(const struct cli_command *cmd, pid_t pid, const struct leak_args *a,
+		struct cleak_snapshot **snaps);
+
+/* render-diff.c */
+void render_diff_text(const struct cleak_diff *d, bool all, FILE *f);
+void render_check_text(const struct cleak_check *c, const struct cleak_diff *d, FILE *f);
 
 /* render-stack.c */
 struct render_opts {
@@ -64,6 +110,12 @@ void render_frames(const struct cleak_thread *t, FILE *f);
 void render_go_summary(const struct cleak_snapshot *snap, FILE *f);
 /* The goroutines grouped, biggest pile first (before the threads). */
 void render_go_text(const struct cleak_snapshot *snap, const struct render_opts *o, FILE *f);
+/* "  #3   main.worker at /src/main.go:42 +0x1f" */
+void render_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f);
+/* "chan int 0xc000... (unbuffered; 3 sending, 0 receiving, 0 in select)" */
+void render_chan(const struct cleak_go_chan *c, FILE *f);
+/* "19-21, 25, 30" of ascending ids; the first 24 runs unless `all`. */
+void render_id_ranges(const uint64_t *ids, size_t n, bool all, FILE *f);
 /* The goroutines as runtime.Stack(all) prints them (--format go). */
 void render_go_traceback(const struct cleak_snapshot *snap, FILE *f);
 

@@ -41,9 +41,7 @@ static const struct cli_option stack_options[] = {
 struct stack_args {
 	pid_t pid;
 	struct render_opts render;
-	struct cleak_capture_opts capture;
-	struct cleak_unwind_opts unwind;
-	struct cleak_symbolize_opts sym;
+	struct take_opts take;
 	pid_t *tids;
 	size_t ntids;
 };
@@ -62,15 +60,15 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 		case OPT_ALL: a->render.all = true; break;
 		case OPT_JSON: a->render.json = true; break;
 		case OPT_PRETTY: a->render.pretty = a->render.json = true; break;
-		case OPT_FREEZE: a->capture.freeze = true; break;
+		case OPT_FREEZE: a->take.capture.freeze = true; break;
 		case OPT_MAX_FRAMES:
-			if (!cli_parse_uint(arg, &a->unwind.max_frames) || !a->unwind.max_frames)
+			if (!cli_parse_uint(arg, &a->take.unwind.max_frames) || !a->take.unwind.max_frames)
 				return cli_usage_error(&cmd_stack, "--max-frames wants a "
 						       "number of 1 or more, not '%s'", arg);
 			break;
 		case OPT_STACK_BYTES:
-			if (!cli_parse_size(arg, &a->capture.max_stack_bytes) ||
-			    a->capture.max_stack_bytes < 256)
+			if (!cli_parse_size(arg, &a->take.capture.max_stack_bytes) ||
+			    a->take.capture.max_stack_bytes < 256)
 				return cli_usage_error(&cmd_stack, "--stack-bytes wants a size "
 						       "of 256 or more, such as 64K or 1M, not '%s'", arg);
 			break;
@@ -83,11 +81,11 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 			a->tids = n;
 			a->tids[a->ntids++] = tid;
 			break;
-		case OPT_NO_INLINES: a->sym.inlines = false; break;
-		case OPT_NO_LINES: a->sym.lines = false; break;
-		case OPT_RAW: a->sym.demangle = false; break;
-		case OPT_SYSROOT: a->unwind.sysroot = a->sym.sysroot = arg; break;
-		case OPT_DEBUGINFO: a->sym.debuginfo_path = arg; break;
+		case OPT_NO_INLINES: a->take.sym.inlines = false; break;
+		case OPT_NO_LINES: a->take.sym.lines = false; break;
+		case OPT_RAW: a->take.sym.demangle = false; break;
+		case OPT_SYSROOT: a->take.unwind.sysroot = a->take.sym.sysroot = arg; break;
+		case OPT_DEBUGINFO: a->take.sym.debuginfo_path = arg; break;
 		case OPT_FORMAT:
 			if (strcmp(arg, "json") == 0)
 				a->render.json = true;
@@ -97,13 +95,13 @@ static int parse_args(int argc, char **argv, struct stack_args *a)
 				return cli_usage_error(&cmd_stack, "--format is text, json or go, "
 						       "not '%s'", arg);
 			break;
-		case OPT_NONBLOCKING: a->capture.nonblocking = true; break;
+		case OPT_NONBLOCKING: a->take.capture.nonblocking = true; break;
 		case OPT_HELP:
 			cli_print_help(&cmd_stack, stdout);
 			exit(0);
 		}
 	}
-	if (a->capture.nonblocking && a->capture.freeze)
+	if (a->take.capture.nonblocking && a->take.capture.freeze)
 		return cli_usage_error(&cmd_stack, "--freeze stops every thread and "
 				       "--nonblocking stops none: choose one");
 	if (a->render.go && a->render.json)
@@ -173,39 +171,19 @@ static int check_goroutines(const struct cleak_snapshot *snap, int rc)
 
 static int run_stack(int argc, char **argv)
 {
-	struct stack_args a = {
-		.capture = { .sz = sizeof(a.capture) },
-		.unwind = { .sz = sizeof(a.unwind) },
-		.sym = { .sz = sizeof(a.sym), .inlines = true, .lines = true, .demangle = true },
-	};
+	struct stack_args a = { 0 };
 	struct cleak_snapshot *snap = NULL;
 	size_t i;
 	int rc, err;
 
+	take_opts_init(&a.take);
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		goto out;
 	/* Only the threads asked for are touched at all. */
-	a.capture.tids = a.tids;
-	a.capture.ntids = a.ntids;
-	err = cleak_snapshot_capture(a.pid, &a.capture, &snap);
-	if (err) {
-		cli_error("%s", cleak_errmsg());
-		rc = EXIT_NOTHING;
-		goto out;
-	}
-	/* Unwind, take again the threads whose callers need more registers
-	 * than a blocked thread reveals, and unwind those. */
-	err = cleak_snapshot_unwind(snap, &a.unwind);
-	if (!err && cleak_snapshot_recapture(snap, &a.capture) > 0)
-		err = cleak_snapshot_unwind(snap, &a.unwind);
-	if (!err)
-		err = cleak_snapshot_symbolize(snap, &a.sym);
-	/* What each thread waits for, then the cycles, looked at twice. */
-	if (!err)
-		err = cleak_snapshot_classify(snap);
-	if (!err)
-		err = cleak_snapshot_find_deadlocks(snap, true);
+	a.take.capture.tids = a.tids;
+	a.take.capture.ntids = a.ntids;
+	err = cli_take_snapshot(a.pid, &a.take, &snap);
 	if (err) {
 		cli_error("%s", cleak_errmsg());
 		rc = EXIT_NOTHING;

@@ -8,9 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct cli_command *const commands[] = {
 	&cmd_stack,
+	&cmd_diff,
+	&cmd_check,
+	&cmd_watch,
 	&cmd_ps,
 };
 
@@ -172,6 +176,67 @@ bool cli_parse_size(const char *s, size_t *out)
 		return false;
 	*out = (size_t)v;
 	return true;
+}
+
+bool cli_parse_duration(const char *s, uint64_t *ms_out)
+{
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	char *end;
+	double v;
+	size_t i;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || *s == '-' || *s == '+')
+		return false;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) == 0) {
+			v *= units[i].ms;
+			if (v > 1e12)
+				return false;
+			*ms_out = (uint64_t)(v + 0.5);
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t cli_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	cli_interrupted = 1;
+}
+
+/* Ctrl-C between snapshots ends the command cleanly; during a capture
+ * libcleak holds it back until the target runs again. */
+void cli_catch_interrupt(void)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+bool cli_sleep_ms(uint64_t ms)
+{
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (!cli_interrupted && nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	return !cli_interrupted;
 }
 
 static void print_main_help(FILE *f)

@@ -9,6 +9,7 @@
 #include "cli.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NS_PER_MINUTE 60000000000LL
@@ -43,7 +44,7 @@ void render_go_summary(const struct cleak_snapshot *snap, FILE *f)
 	fputc('\n', f);
 }
 
-static void print_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f)
+void render_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f)
 {
 	fprintf(f, "  #%-3zu %s", idx, fr->function ? fr->function : "??");
 	if (fr->inlined)
@@ -94,16 +95,12 @@ static void print_creator(const struct cleak_snapshot *snap, const struct cleak_
 	fputc('\n', f);
 }
 
-/* "19-21, 25, 30" */
-static void print_goids(const struct cleak_snapshot *snap, const struct cleak_group *gr, bool all,
-			FILE *f)
+void render_id_ranges(const uint64_t *ids, size_t n, bool all, FILE *f)
 {
-	const struct cleak_goroutine *gs = snap->go->goroutines;
 	size_t i = 0, j, shown = 0;
 
-	while (i < gr->nmembers) {
-		for (j = i + 1; j < gr->nmembers &&
-		     gs[gr->members[j]].goid == gs[gr->members[j - 1]].goid + 1; j++)
+	while (i < n) {
+		for (j = i + 1; j < n && ids[j] == ids[j - 1] + 1; j++)
 			;
 		if (shown++)
 			fputs(", ", f);
@@ -112,12 +109,25 @@ static void print_goids(const struct cleak_snapshot *snap, const struct cleak_gr
 			return;
 		}
 		if (j - i > 1)
-			fprintf(f, "%" PRIu64 "-%" PRIu64, gs[gr->members[i]].goid,
-				gs[gr->members[j - 1]].goid);
+			fprintf(f, "%" PRIu64 "-%" PRIu64, ids[i], ids[j - 1]);
 		else
-			fprintf(f, "%" PRIu64, gs[gr->members[i]].goid);
+			fprintf(f, "%" PRIu64, ids[i]);
 		i = j;
 	}
+}
+
+static void print_goids(const struct cleak_snapshot *snap, const struct cleak_group *gr, bool all,
+			FILE *f)
+{
+	uint64_t *ids = calloc(gr->nmembers + 1, sizeof(*ids));
+	size_t i;
+
+	if (!ids)
+		return;
+	for (i = 0; i < gr->nmembers; i++)
+		ids[i] = snap->go->goroutines[gr->members[i]].goid;
+	render_id_ranges(ids, gr->nmembers, all, f);
+	free(ids);
 }
 
 /* "[chan send, 3-12 minutes, locked to thread]" for a whole group. */
@@ -156,7 +166,7 @@ static void print_group_state(const struct cleak_snapshot *snap, const struct cl
 	fputc(']', f);
 }
 
-static void print_chan(const struct cleak_go_chan *c, FILE *f)
+void render_chan(const struct cleak_go_chan *c, FILE *f)
 {
 	fprintf(f, "chan %s 0x%" PRIx64 " (", c->elem_type ? c->elem_type : "?", c->address);
 	if (c->cap)
@@ -192,7 +202,7 @@ static void print_group_wait(const struct cleak_snapshot *snap, const struct cle
 	if (same) {
 		for (k = 0; k < g0->nchans; k++) {
 			fputs(k ? "  or " : "  on ", f);
-			print_chan(g0->chans[k], f);
+			render_chan(g0->chans[k], f);
 			fputc('\n', f);
 		}
 	} else if (g0->nchans) {
@@ -226,11 +236,11 @@ static void print_group(const struct cleak_snapshot *snap, const struct cleak_gr
 	fputc('\n', f);
 	print_group_wait(snap, gr, f);
 	for (i = 0; i < g->nnative; i++)
-		print_frame_line(&g->native_frames[i], n++, f);
+		render_frame_line(&g->native_frames[i], n++, f);
 	if (g->stack_unavailable)
 		fputs("  (running, not stopped: no stack)\n", f);
 	for (i = 0; i < g->nframes; i++)
-		print_frame_line(&g->frames[i], n++, f);
+		render_frame_line(&g->frames[i], n++, f);
 	if (g->error)
 		fprintf(f, "  ! %s\n", g->error);
 	print_creator(snap, gr, f);

@@ -28,6 +28,18 @@ _cleak_dirs()
 	COMPREPLY=($(compgen -d -- "$1"))
 }
 
+# Files, or with $2 a pattern such as '*.json', the files that match it
+# and the directories that may hold some.
+_cleak_files()
+{
+	compopt -o filenames 2>/dev/null
+	if [[ -n $2 ]]; then
+		COMPREPLY=($(compgen -f -X "!$2" -- "$1") $(compgen -d -- "$1"))
+	else
+		COMPREPLY=($(compgen -f -- "$1"))
+	fi
+}
+
 # cleak stack [options] <pid>
 # Uses words[] and cword from _cleak; $1 is the text being completed.
 _cleak_stack()
@@ -89,9 +101,150 @@ _cleak_ps()
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }
 
+# cleak diff [options] <pid>
+# cleak diff [options] <a.json> <b.json> [c.json...]
+_cleak_diff()
+{
+	local cur=$1 prev=${words[cword - 1]} word opts i first= dashdash=
+
+	opts="-i --interval -c --count -j --json --pretty -a --all --pile
+	      --ignore-top --ignore-created-by --ignore-any --ignore-file
+	      --nonblocking -h --help"
+
+	if [[ ${words[cword]} == --*=* ]]; then
+		prev=${words[cword]%%=*}
+	fi
+	case "$prev" in
+	-i|--interval|-c|--count|--pile|--ignore-top|--ignore-created-by|--ignore-any)
+		# A duration, a number or a function name: nothing to offer.
+		return 0
+		;;
+	--ignore-file)
+		_cleak_files "$cur"
+		return 0
+		;;
+	esac
+
+	for ((i = 2; i < cword; i++)); do
+		word=${words[i]}
+		if [[ -n $dashdash ]]; then
+			[[ -z $first ]] && first=$word
+			continue
+		fi
+		case "$word" in
+		--) dashdash=1 ;;
+		--*=*) ;;
+		-i|--interval|-c|--count|--pile|--ignore-top|--ignore-created-by|--ignore-any|--ignore-file)
+			((i++)) ;;
+		-*) ;;
+		*) [[ -z $first ]] && first=$word ;;
+		esac
+	done
+	if [[ $cur == -* && -z $dashdash ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return 0
+	fi
+	if [[ -z $first ]]; then
+		# A pid, or the first of the snapshots saved by `cleak stack`.
+		_cleak_pids "$cur"
+		local pids=("${COMPREPLY[@]}")
+		_cleak_files "$cur" '*.json'
+		COMPREPLY+=("${pids[@]}")
+	elif [[ $first == *[!0-9]* ]]; then
+		_cleak_files "$cur" '*.json'	# more snapshots, after the first
+	fi
+	return 0	# nothing after a pid
+}
+
+# cleak check [options] <pid>
+_cleak_check()
+{
+	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
+
+	opts="-j --json --max-goroutines --max-threads --max-growth -i --interval
+	      --expect-none --ignore-top --ignore-created-by --ignore-any
+	      --ignore-file --settle --nonblocking -h --help"
+
+	if [[ ${words[cword]} == --*=* ]]; then
+		prev=${words[cword]%%=*}
+	fi
+	case "$prev" in
+	--max-goroutines|--max-threads|--max-growth|-i|--interval|--expect-none|--ignore-top|--ignore-created-by|--ignore-any|--settle)
+		# A number, a duration, a regular expression or a function name.
+		return 0
+		;;
+	--ignore-file)
+		_cleak_files "$cur"
+		return 0
+		;;
+	esac
+
+	for ((i = 2; i < cword; i++)); do
+		word=${words[i]}
+		if [[ -n $dashdash ]]; then
+			((operands++))
+			continue
+		fi
+		case "$word" in
+		--) dashdash=1 ;;
+		--*=*) ;;
+		--max-goroutines|--max-threads|--max-growth|-i|--interval|--expect-none|--ignore-top|--ignore-created-by|--ignore-any|--settle|--ignore-file)
+			((i++)) ;;
+		-*) ;;
+		*) ((operands++)) ;;
+		esac
+	done
+	if [[ $cur == -* && -z $dashdash ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return 0
+	fi
+	((operands > 0)) && return 0	# one pid at a time
+	_cleak_pids "$cur"
+}
+
+# cleak watch [options] <pid>
+_cleak_watch()
+{
+	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
+
+	opts="-i --interval -c --count -j --json -h --help"
+
+	if [[ ${words[cword]} == --*=* ]]; then
+		prev=${words[cword]%%=*}
+	fi
+	case "$prev" in
+	-i|--interval|-c|--count)
+		# A duration or a number: nothing to offer.
+		return 0
+		;;
+	esac
+
+	for ((i = 2; i < cword; i++)); do
+		word=${words[i]}
+		if [[ -n $dashdash ]]; then
+			((operands++))
+			continue
+		fi
+		case "$word" in
+		--) dashdash=1 ;;
+		--*=*) ;;
+		-i|--interval|-c|--count)
+			((i++)) ;;
+		-*) ;;
+		*) ((operands++)) ;;
+		esac
+	done
+	if [[ $cur == -* && -z $dashdash ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return 0
+	fi
+	((operands > 0)) && return 0	# one pid at a time
+	_cleak_pids "$cur"
+}
+
 _cleak()
 {
-	local cur=$2 cmd commands="stack ps" j w
+	local cur=$2 cmd commands="stack ps diff check watch" j w
 	local -a words=()
 	local cword
 

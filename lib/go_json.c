@@ -33,7 +33,7 @@ size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t
 	return strlen(buf);
 }
 
-static void write_chan(struct cleak__jw *w, const struct cleak_go_chan *c)
+void cleak__write_chan(struct cleak__jw *w, const struct cleak_go_chan *c)
 {
 	cleak__jw_object_begin(w);
 	cleak__jw_key(w, "address");
@@ -55,14 +55,13 @@ static void write_chan(struct cleak__jw *w, const struct cleak_go_chan *c)
 	cleak__jw_object_end(w);
 }
 
-static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g)
+void cleak__write_goroutine_fields(struct cleak__jw *w, const struct cleak_goroutine *g)
 {
 	char header[256];
 	size_t i;
 	bool select = g->wait_reason && strcmp(g->wait_reason, "select") == 0;
 
 	cleak_goroutine_header(g, header, sizeof(header));
-	cleak__jw_object_begin(w);
 	cleak__jw_key(w, "goid");
 	cleak__jw_uint(w, g->goid);
 	cleak__jw_key(w, "status");
@@ -123,13 +122,13 @@ static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g
 	}
 	cleak__jw_key(w, "channel");
 	if (g->nchans && !select)
-		write_chan(w, g->chans[0]);
+		cleak__write_chan(w, g->chans[0]);
 	else
 		cleak__jw_null(w);
 	cleak__jw_key(w, "select_channels");
 	cleak__jw_array_begin(w);
 	for (i = 0; select && i < g->nchans; i++)
-		write_chan(w, g->chans[i]);
+		cleak__write_chan(w, g->chans[i]);
 	cleak__jw_array_end(w);
 	cleak__jw_key(w, "error");
 	cleak__jw_string(w, g->error);
@@ -143,6 +142,12 @@ static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g
 	for (i = 0; i < g->nnative; i++)
 		cleak__write_frame(w, &g->native_frames[i]);
 	cleak__jw_array_end(w);
+}
+
+static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g)
+{
+	cleak__jw_object_begin(w);
+	cleak__write_goroutine_fields(w, g);
 	cleak__jw_object_end(w);
 }
 

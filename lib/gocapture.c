@@ -984,6 +984,14 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 
 	for (i = 0; go && gb->chan_types && i < go->nchans; i++)
 		go->chans[i].elem_type = type_name(snap, gb, gb->chan_types[i]);
+	/* Runtime goroutines are known from their start function, without
+	 * unwinding: counts (cleak watch) need no more than this. */
+	for (i = 0; go && i < go->ngoroutines; i++) {
+		struct cleak_goroutine *gr = &go->goroutines[i];
+
+		gr->system = cleak__go_system(gb, gr->startpc, gr->wait_reason);
+		go->nsystem += gr->system;
+	}
 	free(gb->chan_types);
 	gb->chan_types = NULL;
 }

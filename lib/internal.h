@@ -99,6 +99,10 @@ struct cleak__modules *cleak__snapshot_modules(struct cleak_snapshot *snap,
 					       const char *sysroot);
 void cleak__snapshot_forget_modules(struct cleak_snapshot *snap);
 
+/* ignore.c: whether a rule of `ig` (NULL: none) matches. */
+bool cleak__ignore_goroutine(const struct cleak_ignore *ig, const struct cleak_goroutine *g);
+bool cleak__ignore_thread(const struct cleak_ignore *ig, const struct cleak_thread *t);
+
 /* Kernel's PF_KTHREAD (include/linux/sched.h). */
 #define CLEAK__PF_KTHREAD 0x00200000UL
 

@@ -115,6 +115,17 @@ void cleak__jw_uint(struct cleak__jw *w, uint64_t v)
 	w->need_comma = true;
 }
 
+/* Rates and durations: three decimals are plenty, and JSON has no NaN. */
+void cleak__jw_double(struct cleak__jw *w, double v)
+{
+	before_value(w);
+	if (v != v)
+		fputs("null", w->f);
+	else
+		fprintf(w->f, "%.3f", v);
+	w->need_comma = true;
+}
+
 void cleak__jw_bool(struct cleak__jw *w, bool v)
 {
 	before_value(w);

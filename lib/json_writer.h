@@ -27,6 +27,7 @@ void cleak__jw_key(struct cleak__jw *w, const char *key);
 void cleak__jw_string(struct cleak__jw *w, const char *s);	/* NULL: null */
 void cleak__jw_int(struct cleak__jw *w, int64_t v);
 void cleak__jw_uint(struct cleak__jw *w, uint64_t v);
+void cleak__jw_double(struct cleak__jw *w, double v);
 void cleak__jw_bool(struct cleak__jw *w, bool v);
 void cleak__jw_null(struct cleak__jw *w);
 void cleak__jw_hex(struct cleak__jw *w, uint64_t v);	/* "0x..." string */

@@ -191,13 +191,12 @@ void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f)
 	cleak__jw_object_end(w);
 }
 
-static void write_thread(struct cleak__jw *w, const struct cleak_snapshot *snap,
-			 const struct cleak_thread *t)
+void cleak__write_thread_fields(struct cleak__jw *w, const struct cleak_snapshot *snap,
+				const struct cleak_thread *t)
 {
 	char state[2] = { t->state ? t->state : '?', 0 };
 	size_t i;
 
-	cleak__jw_object_begin(w);
 	cleak__jw_key(w, "tid");
 	cleak__jw_int(w, t->tid);
 	cleak__jw_key(w, "name");
@@ -249,6 +248,13 @@ static void write_thread(struct cleak__jw *w, const struct cleak_snapshot *snap,
 	for (i = 0; i < t->nframes; i++)
 		cleak__write_frame(w, &t->frames[i]);
 	cleak__jw_array_end(w);
+}
+
+static void write_thread(struct cleak__jw *w, const struct cleak_snapshot *snap,
+			 const struct cleak_thread *t)
+{
+	cleak__jw_object_begin(w);
+	cleak__write_thread_fields(w, snap, t);
 	cleak__jw_object_end(w);
 }
 

@@ -24,6 +24,13 @@ void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f);
 int cleak__read_frame(struct cleak_snapshot *snap, json_object *jf, struct cleak_frame *f,
 		      const char *what, size_t index, size_t i);
 
+/* The members of one thread's or goroutine's object (no braces), for
+ * documents that add their own keys (diff_json.c). */
+void cleak__write_thread_fields(struct cleak__jw *w, const struct cleak_snapshot *snap,
+				const struct cleak_thread *t);
+void cleak__write_goroutine_fields(struct cleak__jw *w, const struct cleak_goroutine *g);
+void cleak__write_chan(struct cleak__jw *w, const struct cleak_go_chan *c);
+
 /* go_json.c: "go" and "goroutines" */
 void cleak__write_go(struct cleak__jw *w, const struct cleak_snapshot *snap);
 int cleak__read_go(struct cleak_snapshot *snap, json_object *root);

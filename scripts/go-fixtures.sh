@@ -6,11 +6,13 @@
 #   build/fixtures/go/go1.N/leaks-stripped  -ldflags='-s -w'
 #   build/fixtures/go/go1.N/leaks-pie       -buildmode=pie -ldflags='-s -w'
 #   build/fixtures/go/go1.N/leaks-cgo       newest N only: cgo, one goroutine in C
+#   build/fixtures/go/go1.N/servers         newest N only: tests/fixtures/go/servers,
+#                                           the HTTP server of tests/e2e/test_diff.py
 #
-# N is 21 to 26, or the list in CLEAK_GO_VERSIONS (e.g. "21 26").  The three
-# first are built with CGO_ENABLED=0 so that they are the same on machines
-# with and without a C compiler (with one, "go build" would link net's cgo
-# resolver and libc).  A go 1.21 or newer must be on PATH, in /usr/local/go,
+# N is 21 to 26, or the list in CLEAK_GO_VERSIONS (e.g. "21 26").  All but
+# leaks-cgo are built with CGO_ENABLED=0 so that they are the same on
+# machines with and without a C compiler (with one, "go build" would link
+# net's cgo resolver and libc).  A go 1.21 or newer must be on PATH, in /usr/local/go,
 # or where scripts/deps.sh installs one; for the other releases it runs
 # GOTOOLCHAIN=go1.N.0, which fetches that toolchain through the Go module
 # proxy once and keeps it in the module cache.  A target newer than its
@@ -25,6 +27,7 @@ ROOT=$(pwd)
 SCRIPT=$ROOT/scripts/go-fixtures.sh
 OUT=$ROOT/build/fixtures/go
 LEAKS=$ROOT/tests/fixtures/go/leaks
+SERVERS=$ROOT/tests/fixtures/go/servers
 CACHE_HOME=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}
 
 # go_minor GO: the minor release of that go command (26 for go1.26.8).
@@ -78,24 +81,30 @@ for n in $VERSIONS; do
 	if [ "$n" -gt "$NEWEST" ]; then NEWEST=$n; fi
 done
 
-# stale TARGET: true when TARGET is missing or older than a source or this script.
+# stale TARGET [SOURCES]: true when TARGET is missing or older than a source
+# (in SOURCES, default $LEAKS) or this script.
 stale() {
 	[ -e "$1" ] || return 0
-	for src in "$SCRIPT" "$LEAKS"/*.go "$LEAKS"/go.mod; do
+	for src in "$SCRIPT" "${2:-$LEAKS}"/*.go "${2:-$LEAKS}"/go.mod; do
 		if [ "$src" -nt "$1" ]; then return 0; fi
 	done
 	return 1
 }
 
 failed=""
-# build TOOLCHAIN TARGET CGO [go build flags...]
+# build TOOLCHAIN TARGET CGO [go build flags...]: servers from $SERVERS,
+# the others from $LEAKS.
 build() {
 	toolchain=$1 target=$2 cgo=$3
 	shift 3
-	stale "$target" || return 0
+	case $target in
+	*/servers) srcdir=$SERVERS ;;
+	*) srcdir=$LEAKS ;;
+	esac
+	stale "$target" "$srcdir" || return 0
 	echo "go-fixtures: building $target" >&2
 	mkdir -p "$(dirname "$target")"
-	if (cd "$LEAKS" && GOTOOLCHAIN=$toolchain CGO_ENABLED=$cgo \
+	if (cd "$srcdir" && GOTOOLCHAIN=$toolchain CGO_ENABLED=$cgo \
 		"$GO" build -o "$target.tmp" "$@" .); then
 		mv "$target.tmp" "$target"
 	else
@@ -111,6 +120,7 @@ for n in $VERSIONS; do
 		if stale "$dir/$t"; then need=1; fi
 	done
 	if [ "$n" = "$NEWEST" ] && stale "$dir/leaks-cgo"; then need=1; fi
+	if [ "$n" = "$NEWEST" ] && stale "$dir/servers" "$SERVERS"; then need=1; fi
 	[ -n "$need" ] || continue
 	# The installed go for its own release, a fetched go1.N.0 for the others.
 	if [ "$n" = "$LOCAL_MINOR" ]; then
@@ -129,6 +139,7 @@ for n in $VERSIONS; do
 	build "$toolchain" "$dir/leaks-pie" 0 -buildmode=pie -ldflags="-s -w"
 	if [ "$n" = "$NEWEST" ]; then
 		build "$toolchain" "$dir/leaks-cgo" 1 -tags cleakcgo
+		build "$toolchain" "$dir/servers" 0
 	fi
 done
 

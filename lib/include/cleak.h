@@ -470,6 +470,150 @@ int cleak_snapshot_write_json(const struct cleak_snapshot *snap, FILE *f,
 			      bool pretty);
 int cleak_snapshot_read_json(FILE *f, struct cleak_snapshot **out);
 
+/*
+ * Ignore rules, in goleak's spirit: goroutines and threads that match one
+ * are left out of diffs and checks (and counted as ignored).  A FUNC is a
+ * function name as cleak prints it; one that ends in '*' is a prefix.
+ */
+enum cleak_ignore_kind {
+	CLEAK_IGNORE_TOP,		/* the innermost frame shown is FUNC */
+	CLEAK_IGNORE_CREATED_BY,	/* a goroutine created by FUNC */
+	CLEAK_IGNORE_ANY,		/* FUNC anywhere in the stack */
+};
+struct cleak_ignore;
+struct cleak_ignore *cleak_ignore_new(void);
+int cleak_ignore_add(struct cleak_ignore *ig, enum cleak_ignore_kind kind, const char *func);
+/* Rules from a file: "top FUNC", "created-by FUNC", "any FUNC" per line,
+ * '#' comments.  -EINVAL naming FILE:LINE for a line that is none. */
+int cleak_ignore_read_file(struct cleak_ignore *ig, const char *path);
+void cleak_ignore_free(struct cleak_ignore *ig);
+
+/*
+ * Snapshots of one process compared over time (the analyze stage; pure,
+ * no process is touched).  Goroutines are the same goroutine when goid
+ * and creation pc agree, threads when tid and start time do.  Members
+ * are grouped by kind, status, wait, frames (function, file, line) and
+ * creator, and the groups matched across snapshots by that key.
+ */
+struct cleak_diff_group {
+	bool goroutine;		/* else a thread group */
+	const char *status;	/* "waiting"; a thread's state letter ("S") */
+	const char *wait;	/* "chan send"; a thread's wait kind; NULL: none */
+	/* The frames and creator of its newest member (owned by that
+	 * member's snapshot). */
+	const struct cleak_frame *frames;
+	size_t nframes;
+	const struct cleak_frame *created_by;	/* NULL: none shown, or a thread */
+	size_t *counts;		/* members in each snapshot */
+	size_t before, after;	/* counts[0], counts[nsnaps - 1] */
+	long growth;
+	double rate_per_s;	/* growth over the time between first and last */
+	bool grew_every_interval;
+	size_t stuck;		/* members stuck in every snapshot */
+	size_t leaked;		/* members that can never wake (last snapshot) */
+	/* The channel most of its stuck members wait on, and how many. */
+	const struct cleak_go_chan *pile_chan;
+	size_t pile;
+	const char *idle;	/* why it is idle by design ("worker pool"); NULL */
+	bool suspect;
+	unsigned rank;		/* 1 = first suspect; 0: not a suspect */
+	char *why;		/* why it is a suspect */
+	size_t *members;	/* indexes into the last snapshot's goroutines
+				 * or threads */
+	size_t nmembers;
+	size_t snap, index;	/* where the newest member lives (snapshot, index) */
+};
+
+/* A goroutine or thread that stayed stuck: index into the last snapshot. */
+struct cleak_diff_stuck {
+	bool goroutine;
+	size_t index;
+	size_t group;		/* into cleak_diff.groups */
+};
+
+struct cleak_diff {
+	const struct cleak_snapshot **snaps;	/* borrowed: free the diff first */
+	const char **files;	/* per snapshot: the file it was read from, or NULL */
+	size_t nsnaps;
+	double seconds;		/* first to last capture */
+	size_t goroutines_before, goroutines_after;	/* not ignored, not runtime */
+	size_t threads_before, threads_after;
+	uint64_t *appeared_goids, *ended_goids;
+	size_t nappeared_goids, nended_goids;
+	pid_t *appeared_tids, *ended_tids;
+	size_t nappeared_tids, nended_tids;
+	size_t ignored;		/* goroutines and threads ignored (last snapshot) */
+	/* Suspects first (by rank), then by growth, largest first. */
+	struct cleak_diff_group *groups;
+	size_t ngroups;
+	size_t nsuspects;
+	struct cleak_diff_stuck *stuck;
+	size_t nstuck;
+};
+
+struct cleak_diff_opts {
+	size_t sz;
+	const struct cleak_ignore *ignore;	/* NULL: none */
+	/* A pile of this many stuck goroutines on one channel that nobody
+	 * serves is a suspect; 0: CLEAK_DEFAULT_PILE. */
+	unsigned pile;
+};
+#define CLEAK_DEFAULT_PILE 100
+
+/* Compare 1 or more snapshots of one process, oldest first (one alone
+ * gives its groups, certain leaks and no growth).  `files` may be NULL. */
+int cleak_diff_build(const struct cleak_snapshot *const *snaps, const char *const *files,
+		     size_t nsnaps, const struct cleak_diff_opts *opts, struct cleak_diff **out);
+int cleak_diff_write_json(const struct cleak_diff *diff, FILE *f, bool pretty);
+void cleak_diff_free(struct cleak_diff *diff);
+
+/*
+ * Health checks over a diff (cleak check).  Certain leaks and deadlocks
+ * are always checked; the limits only when set (>= 0).
+ */
+enum cleak_check_kind {
+	CLEAK_CHECK_LEAKED,	/* goroutines that can never wake */
+	CLEAK_CHECK_DEADLOCK,	/* threads in a confirmed cycle */
+	CLEAK_CHECK_MAX_GOROUTINES,
+	CLEAK_CHECK_MAX_THREADS,
+	CLEAK_CHECK_GROWTH,	/* a group grew by more than max_growth */
+	CLEAK_CHECK_EXPECT_NONE,	/* a stack matched a pattern */
+};
+const char *cleak_check_kind_name(enum cleak_check_kind kind);
+
+struct cleak_check_opts {
+	size_t sz;
+	long max_goroutines, max_threads, max_growth;	/* -1: not checked */
+	const char *const *expect_none;	/* POSIX extended regexes */
+	size_t nexpect_none;
+};
+
+struct cleak_problem {
+	enum cleak_check_kind kind;
+	char *message;		/* one line, for people */
+	const char *pattern;	/* expect-none: the pattern that matched */
+	uint64_t *goids;	/* the goroutines and threads concerned */
+	size_t ngoids;
+	pid_t *tids;
+	size_t ntids;
+	size_t *groups;		/* into cleak_diff.groups */
+	size_t ngroups;
+};
+
+struct cleak_check {
+	struct cleak_problem *problems;
+	size_t nproblems;
+};
+
+/* -EINVAL with a message for a pattern that does not compile. */
+int cleak_check_run(const struct cleak_diff *diff, const struct cleak_check_opts *opts,
+		    struct cleak_check **out);
+/* The result as JSON ("healthy", "problems", ...); `attempts` is how many
+ * times the checks ran (--settle). */
+int cleak_check_write_json(const struct cleak_check *check, const struct cleak_diff *diff,
+			   unsigned attempts, FILE *f, bool pretty);
+void cleak_check_free(struct cleak_check *check);
+
 /* A name for a syscall number ("futex"), or NULL. */
 const char *cleak_syscall_name(long nr);
 
