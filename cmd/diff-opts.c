@@ -19,6 +19,7 @@ static int add_rule(const struct cli_command *cmd, struct leak_args *a,
 		cli_usage_error(cmd, "%s", cleak_errmsg());
 		return -1;
 	}
+	a->diff.ignore = a->ignore;
 	return 1;
 }
 

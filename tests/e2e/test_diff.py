@@ -32,7 +32,7 @@ import threading
 import time
 import http.client
 
-from harness import BUILD, CLEAK, Failure, Fixture, check, cleak, close_process, marks, wait_until
+from harness import BUILD, CLEAK, Failure, Fixture, check, cleak, marks, wait_until
 from test_go import LEAKED, GoFixture, fixture_paths, oracle, role
 
 M = marks("go/servers/main.go")
@@ -683,7 +683,8 @@ def test_check_diff_watch_errors():
             proc = cleak(*(args + [sleeper.pid]), timeout=30)
             check(proc.returncode == 64, "%s: exit %d, expected 64" % (args, proc.returncode))
     finally:
-        close_process(sleeper)
+        sleeper.kill()
+        sleeper.wait()
 
 
 # ---- cleak watch ---------------------------------------------------------
@@ -695,6 +696,22 @@ def read_line(proc, timeout):
     return proc.stdout.readline()
 
 
+def read_rest(proc, timeout):
+    """The rest of a running cleak's stdout and stderr, once it has ended;
+    read from the same buffered files as read_line (communicate would read
+    the descriptors and miss what they buffered)."""
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    try:
+        out, err = proc.stdout.read(), proc.stderr.read()
+        proc.wait()
+    finally:
+        timer.cancel()
+    check(proc.returncode != -9, "cleak %s did not end in %.0f s: %r"
+          % (" ".join(proc.args[1:]), timeout, out[-500:]))
+    return out, err
+
+
 def test_watch_leaky_server():
     """cleak watch --json while 50 requests leak: three lines, goroutines
     never fewer, the last as many as cleak stack counts right after."""
@@ -704,7 +721,7 @@ def test_watch_leaky_server():
         try:
             first = read_line(proc, 10)
             srv.sums()
-            out, err = finish(proc)
+            out, err = read_rest(proc, 10)
         finally:
             stop(proc)
         check(proc.returncode == 0, "exit %d: %s" % (proc.returncode, err))
