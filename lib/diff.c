@@ -6,7 +6,8 @@
  * Pure: it reads snapshots (live captures or JSON read back) and touches no
  * process.  Each snapshot is first grouped on its own (group.c, by pcs);
  * each group then gets a key made of names, files and lines, so that
- * groups of snapshots from two runs of a PIE binary still match.
+ * groups of snapshots from two runs of a PIE binary still match.  Which
+ * groups are suspects is judged in suspects.c.
  */
 #include "internal.h"
 
@@ -63,27 +64,6 @@ static const char *thread_state_name(char c)
 		if (thread_states[i][0] == c)
 			return thread_states[i];
 	return "?";
-}
-
-static bool has_function(const struct cleak_frame *frames, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (frames[i].function && strcmp(frames[i].function, name) == 0)
-			return true;
-	return false;
-}
-
-static bool goroutine_blocked(const struct cleak_goroutine *g)
-{
-	return strcmp(g->status_name, "running") != 0 && strcmp(g->status_name, "runnable") != 0 &&
-	       !g->stack_unavailable;
-}
-
-static bool thread_blocked(const struct cleak_thread *t)
-{
-	return t->state != 'R' && t->wait.kind != CLEAK_WAIT_RUNNING;
 }
 
 static void key_frames(FILE *k, const struct cleak_frame *f, size_t n)
@@ -348,7 +328,7 @@ static uint64_t chan_of(const struct cleak_goroutine *g)
 static bool goroutine_stayed(const struct cleak_goroutine *a, const struct cleak_goroutine *z,
 			     int64_t elapsed_ns)
 {
-	if (!goroutine_blocked(a) || !goroutine_blocked(z) || chan_of(a) != chan_of(z))
+	if (!cleak__goroutine_blocked(a) || !cleak__goroutine_blocked(z) || chan_of(a) != chan_of(z))
 		return false;
 	/* waitsince only moves when it parks again; allow a second of slack
 	 * between the two clocks of two captures. */
@@ -359,7 +339,7 @@ static bool goroutine_stayed(const struct cleak_goroutine *a, const struct cleak
 
 static bool thread_stayed(const struct cleak_thread *a, const struct cleak_thread *z)
 {
-	return thread_blocked(a) && thread_blocked(z) && a->utime + a->stime == z->utime + z->stime;
+	return cleak__thread_blocked(a) && cleak__thread_blocked(z) && a->utime + a->stime == z->utime + z->stime;
 }
 
 static int64_t capture_ms(const struct cleak_snapshot *snap)
@@ -417,7 +397,23 @@ static int find_stuck(struct builder *b, struct ident **gids, size_t *ngids, str
 	return 0;
 }
 
-/* The members of each group in the last snapshot, and what they share. */
+static int cmp_goid_at(const void *pa, const void *pb, void *ctx)
+{
+	const struct cleak_goroutine *gs = ctx;
+	uint64_t a = gs[*(const size_t *)pa].goid, b = gs[*(const size_t *)pb].goid;
+
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_tid_at(const void *pa, const void *pb, void *ctx)
+{
+	const struct cleak_thread *ts = ctx;
+	pid_t a = ts[*(const size_t *)pa].tid, b = ts[*(const size_t *)pb].tid;
+
+	return a < b ? -1 : a > b;
+}
+
+/* The members of each group in the last snapshot, by ascending id. */
 static int collect_members(struct builder *b)
 {
 	struct cleak_diff *d = b->diff;
@@ -447,279 +443,17 @@ static int collect_members(struct builder *b)
 		dg = &d->groups[m->tgroup[i]];
 		dg->members[dg->nmembers++] = i;
 	}
-	return 0;
-}
-
-static int cmp_ptr(const void *pa, const void *pb)
-{
-	uintptr_t a = (uintptr_t)*(const void *const *)pa, b = (uintptr_t)*(const void *const *)pb;
-
-	return a < b ? -1 : a > b;
-}
-
-/*
- * The channel most of a group's goroutines wait on in the last snapshot,
- * and how many: among its stuck members (`stuck_only`), or all.
- */
-static const struct cleak_go_chan *biggest_pile(const struct cleak_diff *d,
-						const struct cleak_snapshot *last, size_t group,
-						bool stuck_only, size_t *count)
-{
-	const struct cleak_diff_group *dg = &d->groups[group];
-	const struct cleak_go_chan *best = NULL, **chans;
-	size_t i, k, n = 0;
-
-	*count = 0;
-	chans = calloc(dg->nmembers + 1, sizeof(*chans));
-	if (!chans)
-		return NULL;
-	if (stuck_only) {
-		for (i = 0; i < d->nstuck; i++) {
-			const struct cleak_goroutine *g;
-
-			if (d->stuck[i].group != group || !d->stuck[i].goroutine)
-				continue;
-			g = &last->go->goroutines[d->stuck[i].index];
-			if (g->nchans == 1)
-				chans[n++] = g->chans[0];
-		}
-	} else {
-		for (i = 0; i < dg->nmembers; i++) {
-			const struct cleak_goroutine *g = &last->go->goroutines[dg->members[i]];
-
-			if (g->nchans == 1)
-				chans[n++] = g->chans[0];
-		}
-	}
-	/* Chans are interned per snapshot: equal channels are one pointer. */
-	qsort(chans, n, sizeof(*chans), cmp_ptr);
-	for (i = 0; i < n; i = k) {
-		for (k = i; k < n && chans[k] == chans[i]; k++)
-			;
-		if (k - i > *count) {
-			*count = k - i;
-			best = chans[i];
-		}
-	}
-	free(chans);
-	return best;
-}
-
-static bool any_chan_of_type(const struct cleak_goroutine *g, const char *type)
-{
-	size_t i;
-
-	for (i = 0; i < g->nchans; i++)
-		if (g->chans[i]->elem_type && strcmp(g->chans[i]->elem_type, type) == 0)
-			return true;
-	return false;
-}
-
-static bool str_is(const char *s, const char *want)
-{
-	return s && strcmp(s, want) == 0;
-}
-
-/*
- * Goroutines that wait by design, so that waiting long is no sign of a
- * leak: see cleak-diff(1), IDLE BY DESIGN.
- */
-static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak_snapshot *last,
-				  size_t group, const struct cleak_goroutine *g)
-{
-	const struct cleak_diff_group *dg = &d->groups[group];
-	const struct cleak_go_chan *shared;
-	size_t sharing;
-
-	if (g->leaked)
-		return NULL;
-	if (str_is(g->wait_reason, "sleep"))
-		return "sleep";
-	/* Every time.Timer and time.Ticker delivers on a chan time.Time. */
-	if (any_chan_of_type(g, "time.Time"))
-		return "timer or ticker";
-	if (has_function(g->frames, g->nframes, "net.(*netFD).accept"))
-		return "accept loop";
-	if ((str_is(g->wait_reason, "IO wait") &&
-	     has_function(g->frames, g->nframes, "net/http.(*conn).serve")) ||
-	    has_function(g->frames, g->nframes, "net/http.(*persistConn).readLoop") ||
-	    has_function(g->frames, g->nframes, "net/http.(*persistConn).writeLoop"))
-		return "keep-alive connection";
-	if (has_function(g->frames, g->nframes, "os/signal.signal_recv"))
-		return "signal loop";
-	/* Workers that take jobs from one open channel nobody is sending
-	 * on right now, and whose number does not grow: a pool at rest. */
-	if ((str_is(g->wait_reason, "chan receive") || str_is(g->wait_reason, "select")) &&
-	    dg->growth <= 0) {
-		shared = biggest_pile(d, last, group, false, &sharing);
-		if (shared && sharing >= 2 && !shared->closed && shared->senders == 0)
-			return "worker pool";
-	}
-	return NULL;
-}
-
-static bool runtime_thread(const struct cleak_thread *t)
-{
-	static const char *const idle_funcs[] = {
-		"runtime.futex", "runtime.notesleep", "runtime.netpoll", "runtime.usleep",
-		"runtime.futexsleep", "runtime.mPark",
-	};
-	size_t i, k;
-
-	for (i = 0; i < t->nframes && i < 6; i++)
-		for (k = 0; k < CLEAK__ARRAY_SIZE(idle_funcs); k++)
-			if (str_is(t->frames[i].function, idle_funcs[k]))
-				return true;
-	return false;
-}
-
-static const char *thread_idle(const struct cleak_diff_group *dg, const struct cleak_thread *t)
-{
-	switch (t->wait.kind) {
-	case CLEAK_WAIT_POLL:
-	case CLEAK_WAIT_ACCEPT:
-		return "event loop";
-	case CLEAK_WAIT_SLEEP:
-		return "sleep";
-	case CLEAK_WAIT_CONDVAR:
-		if (dg->after >= 2 && dg->growth <= 0)
-			return "thread pool";
-		break;
-	default:
-		break;
-	}
-	return runtime_thread(t) ? "runtime thread" : NULL;
-}
-
-static bool in_deadlock(const struct cleak_snapshot *snap, const struct cleak_diff_group *dg)
-{
-	size_t i, k, j;
-
-	for (i = 0; i < snap->ndeadlocks; i++)
-		for (k = 0; k < snap->deadlocks[i].ntids; k++)
-			for (j = 0; j < dg->nmembers; j++)
-				if (snap->threads[dg->members[j]].tid == snap->deadlocks[i].tids[k])
-					return true;
-	return false;
-}
-
-static const char *leak_phrase(const struct cleak_goroutine *g)
-{
-	if (str_is(g->wait_reason, "select (no cases)"))
-		return "select {} with no cases";
-	if (g->wait_reason && strstr(g->wait_reason, "nil chan"))
-		return "an operation on a nil channel";
-	return "a wait nothing can end";
-}
-
-/* Suspect or not, and why; the score orders suspects. */
-static int judge_group(struct builder *b, size_t group, double *score)
-{
-	struct cleak_diff *d = b->diff;
-	const struct cleak_snapshot *last = b->snaps[b->nsnaps - 1];
-	struct cleak_diff_group *dg = &d->groups[group];
-	char intervals[256] = "";
-	size_t s;
-
-	*score = 0;
-	if (dg->goroutine && dg->nmembers)
-		dg->pile_chan = biggest_pile(d, last, group, true, &dg->pile);
-	if (dg->nmembers)
-		dg->idle = dg->goroutine
-			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]])
-			: thread_idle(dg, &last->threads[dg->members[0]]);
-	if (dg->leaked) {
-		dg->why = cleak__strdupf("can never wake: %s", leak_phrase(
-					 &last->go->goroutines[dg->members[0]]));
-		*score = 3e9 + dg->leaked;
-	} else if (!dg->goroutine && dg->nmembers && in_deadlock(last, dg)) {
-		dg->why = cleak__strdupf("deadlocked");
-		*score = 3e9;
-	} else if (dg->idle) {
-		return 0;
-	} else if (dg->grew_every_interval && dg->nmembers &&
-		   (dg->goroutine ? goroutine_blocked(&last->go->goroutines[dg->members[0]])
-		    : thread_blocked(&last->threads[dg->members[0]]))) {
-		for (s = 1; s < b->nsnaps; s++)
-			cleak__appendf(intervals, sizeof(intervals), "%s+%zu", s > 1 ? " " : "",
-				       dg->counts[s] - dg->counts[s - 1]);
-		dg->why = cleak__strdupf("grew in every interval (%s)", intervals);
-		*score = 2e9 + dg->growth;
-	} else if (dg->pile_chan && dg->pile >= (b->opts->pile ? b->opts->pile : CLEAK_DEFAULT_PILE) &&
-		   (str_is(dg->wait, "chan send") ? dg->pile_chan->receivers == 0
-		    : dg->pile_chan->senders == 0)) {
-		dg->why = cleak__strdupf("%zu goroutines stuck on one channel that no goroutine %s",
-					 dg->pile, str_is(dg->wait, "chan send") ? "receives from"
-					 : "sends on");
-		*score = 1e9 + dg->pile;
-	} else {
-		return 0;
-	}
-	if (!dg->why)
-		return -ENOMEM;
-	dg->suspect = true;
-	return 0;
-}
-
-struct ranked {
-	size_t group;
-	double score;
-	long growth;
-	size_t after;
-};
-
-static int cmp_ranked(const void *pa, const void *pb)
-{
-	const struct ranked *a = pa, *b = pb;
-
-	if (a->score != b->score)
-		return a->score > b->score ? -1 : 1;
-	if (a->growth != b->growth)
-		return a->growth > b->growth ? -1 : 1;
-	if (a->after != b->after)
-		return a->after > b->after ? -1 : 1;
-	return a->group < b->group ? -1 : a->group > b->group;
-}
-
-/* Suspects first, by rank; the others by growth.  Stuck entries follow. */
-static int rank_groups(struct builder *b)
-{
-	struct cleak_diff *d = b->diff;
-	struct ranked *r = calloc(d->ngroups + 1, sizeof(*r));
-	struct cleak_diff_group *sorted = calloc(d->ngroups + 1, sizeof(*sorted));
-	size_t *where = calloc(d->ngroups + 1, sizeof(*where));
-	size_t i;
-	int err = 0;
-
-	if (!r || !sorted || !where) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < d->ngroups && !err; i++) {
-		err = judge_group(b, i, &r[i].score);
-		r[i].group = i;
-		r[i].growth = d->groups[i].growth;
-		r[i].after = d->groups[i].after;
-	}
-	if (err)
-		goto out;
-	qsort(r, d->ngroups, sizeof(*r), cmp_ranked);
 	for (i = 0; i < d->ngroups; i++) {
-		sorted[i] = d->groups[r[i].group];
-		where[r[i].group] = i;
-		if (sorted[i].suspect)
-			sorted[i].rank = (unsigned)++d->nsuspects;
+		struct cleak_diff_group *dg = &d->groups[i];
+
+		if (dg->goroutine)
+			qsort_r(dg->members, dg->nmembers, sizeof(size_t), cmp_goid_at,
+				b->snaps[b->nsnaps - 1]->go->goroutines);
+		else
+			qsort_r(dg->members, dg->nmembers, sizeof(size_t), cmp_tid_at,
+				b->snaps[b->nsnaps - 1]->threads);
 	}
-	for (i = 0; i < d->nstuck; i++)
-		d->stuck[i].group = where[d->stuck[i].group];
-	free(d->groups);
-	d->groups = sorted;
-	sorted = NULL;
-out:
-	free(r);
-	free(sorted);
-	free(where);
-	return err;
+	return 0;
 }
 
 static void count_members(struct cleak_diff *d, const struct snap_map *first,
@@ -879,7 +613,7 @@ int cleak_diff_build(const struct cleak_snapshot *const *snaps, const char *cons
 	if (!err)
 		err = collect_members(&b);
 	if (!err)
-		err = rank_groups(&b);
+		err = cleak__diff_rank(d, b.opts);
 	if (err)
 		goto fail;
 	*out = d;

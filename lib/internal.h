@@ -103,6 +103,13 @@ void cleak__snapshot_forget_modules(struct cleak_snapshot *snap);
 bool cleak__ignore_goroutine(const struct cleak_ignore *ig, const struct cleak_goroutine *g);
 bool cleak__ignore_thread(const struct cleak_ignore *ig, const struct cleak_thread *t);
 
+/* suspects.c: judge every group of a built diff, then sort them
+ * (suspects first, by rank) and renumber diff->stuck[].group. */
+int cleak__diff_rank(struct cleak_diff *d, const struct cleak_diff_opts *opts);
+/* Neither running nor runnable: waiting on something. */
+bool cleak__goroutine_blocked(const struct cleak_goroutine *g);
+bool cleak__thread_blocked(const struct cleak_thread *t);
+
 /* Kernel's PF_KTHREAD (include/linux/sched.h). */
 #define CLEAK__PF_KTHREAD 0x00200000UL
 
