@@ -114,7 +114,7 @@ static bool str_is(const char *s, const char *want)
  * leak: see cleak-diff(1), IDLE BY DESIGN.
  */
 static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak_snapshot *last,
-				  size_t group, const struct cleak_goroutine *g)
+				  size_t group, const struct cleak_goroutine *g, size_t pile_limit)
 {
 	const struct cleak_diff_group *dg = &d->groups[group];
 	const struct cleak_go_chan *shared;
@@ -137,11 +137,13 @@ static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak
 	if (has_function(g->frames, g->nframes, "os/signal.signal_recv"))
 		return "signal loop";
 	/* Workers that take jobs from one open channel nobody is sending
-	 * on right now, and whose number does not grow: a pool at rest. */
+	 * on right now, and whose number does not grow: a pool at rest.  A
+	 * pile as big as --pile is no pool any more (LeakProf's threshold). */
 	if ((str_is(g->wait_reason, "chan receive") || str_is(g->wait_reason, "select")) &&
 	    dg->growth <= 0) {
 		shared = biggest_pile(d, last, group, false, &sharing);
-		if (shared && sharing >= 2 && !shared->closed && shared->senders == 0)
+		if (shared && sharing >= 2 && sharing < pile_limit && !shared->closed &&
+		    shared->senders == 0)
 			return "worker pool";
 	}
 	return NULL;
@@ -207,15 +209,15 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 {
 	const struct cleak_snapshot *last = d->snaps[d->nsnaps - 1];
 	struct cleak_diff_group *dg = &d->groups[group];
+	size_t s, limit = opts->pile ? opts->pile : CLEAK_DEFAULT_PILE;
 	char intervals[256] = "";
-	size_t s;
 
 	*score = 0;
 	if (dg->goroutine && dg->nmembers)
 		dg->pile_chan = biggest_pile(d, last, group, true, &dg->pile);
 	if (dg->nmembers)
 		dg->idle = dg->goroutine
-			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]])
+			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]], limit)
 			: thread_idle(dg, &last->threads[dg->members[0]]);
 	if (dg->leaked) {
 		dg->why = cleak__strdupf("can never wake: %s", leak_phrase(
@@ -234,7 +236,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 				       dg->counts[s] - dg->counts[s - 1]);
 		dg->why = cleak__strdupf("grew in every interval (%s)", intervals);
 		*score = 2e9 + dg->growth;
-	} else if (dg->pile_chan && dg->pile >= (opts->pile ? opts->pile : CLEAK_DEFAULT_PILE) &&
+	} else if (dg->pile_chan && dg->pile >= limit &&
 		   (str_is(dg->wait, "chan send") ? dg->pile_chan->receivers == 0
 		    : dg->pile_chan->senders == 0)) {
 		dg->why = cleak__strdupf("%zu goroutines stuck on one channel that no goroutine %s",
