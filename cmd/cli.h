@@ -114,8 +114,9 @@ void render_go_text(const struct cleak_snapshot *snap, const struct render_opts 
 void render_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f);
 /* "chan int 0xc000... (unbuffered; 3 sending, 0 receiving, 0 in select)" */
 void render_chan(const struct cleak_go_chan *c, FILE *f);
-/* "19-21, 25, 30" of ascending ids; the first 24 runs unless `all`. */
-void render_id_ranges(const uint64_t *ids, size_t n, bool all, FILE *f);
+/* "19-21, 25, 30" of ascending ids; the first 24 runs unless `all`,
+ * then "... (<more>)". */
+void render_id_ranges(const uint64_t *ids, size_t n, bool all, const char *more, FILE *f);
 /* The goroutines as runtime.Stack(all) prints them (--format go). */
 void render_go_traceback(const struct cleak_snapshot *snap, FILE *f);
 

@@ -64,7 +64,7 @@ static const char *noun(const struct cleak_diff_group *dg, size_t n)
 
 /* The ids of a group's members in the last snapshot. */
 static void print_members(const struct cleak_diff *d, const struct cleak_diff_group *dg,
-			  bool all, FILE *f)
+			  bool all, const char *more, FILE *f)
 {
 	const struct cleak_snapshot *last = d->snaps[d->nsnaps - 1];
 	uint64_t *ids = calloc(dg->nmembers + 1, sizeof(*ids));
@@ -75,13 +75,13 @@ static void print_members(const struct cleak_diff *d, const struct cleak_diff_gr
 	for (i = 0; i < dg->nmembers; i++)
 		ids[i] = dg->goroutine ? last->go->goroutines[dg->members[i]].goid
 				       : (uint64_t)last->threads[dg->members[i]].tid;
-	render_id_ranges(ids, dg->nmembers, all, f);
+	render_id_ranges(ids, dg->nmembers, all, more, f);
 	free(ids);
 }
 
 /* "[chan send] 200 goroutines: 34-233" then its frames and creator. */
 static void print_group(const struct cleak_diff *d, const struct cleak_diff_group *dg,
-			const char *indent, bool all, FILE *f)
+			const char *indent, bool all, const char *more, FILE *f)
 {
 	size_t i, shown = all ? dg->nframes : FRAMES_SHOWN;
 
@@ -89,7 +89,7 @@ static void print_group(const struct cleak_diff *d, const struct cleak_diff_grou
 		noun(dg, dg->nmembers));
 	if (dg->nmembers) {
 		fputs(": ", f);
-		print_members(d, dg, all, f);
+		print_members(d, dg, all, more, f);
 	}
 	fputc('\n', f);
 	if (dg->pile_chan && dg->pile > 1) {
@@ -102,7 +102,7 @@ static void print_group(const struct cleak_diff *d, const struct cleak_diff_grou
 		render_frame_line(&dg->frames[i], i, f);
 	}
 	if (dg->nframes > shown)
-		fprintf(f, "%s  ... %zu more frames (-a shows all)\n", indent, dg->nframes - shown);
+		fprintf(f, "%s  ... %zu more frames (%s)\n", indent, dg->nframes - shown, more);
 	if (dg->created_by) {
 		fprintf(f, "%s  created by %s", indent, dg->created_by->function);
 		if (dg->created_by->file)
@@ -111,7 +111,7 @@ static void print_group(const struct cleak_diff *d, const struct cleak_diff_grou
 	}
 }
 
-static void print_suspects(const struct cleak_diff *d, FILE *f)
+static void print_suspects(const struct cleak_diff *d, bool all, FILE *f)
 {
 	size_t i;
 	bool grew = false;
@@ -130,7 +130,7 @@ static void print_suspects(const struct cleak_diff *d, FILE *f)
 				noun(dg, (size_t)dg->growth), d->seconds, dg->rate_per_s,
 				dg->before, dg->after);
 		fprintf(f, "%s\n", dg->why);
-		print_group(d, dg, "     ", false, f);
+		print_group(d, dg, "     ", all, "-a lists all", f);
 		grew |= dg->grew_every_interval;
 	}
 	if (d->nsnaps == 2 && grew)
@@ -233,7 +233,7 @@ static void print_idle(const struct cleak_diff *d, bool all, FILE *f)
 	fputs(")\n", f);
 	for (i = 0; all && i < d->ngroups; i++)
 		if (d->groups[i].idle && d->groups[i].nmembers)
-			print_group(d, &d->groups[i], "  ", false, f);
+			print_group(d, &d->groups[i], "  ", all, "-a lists all", f);
 }
 
 void render_diff_text(const struct cleak_diff *d, bool all, FILE *f)
@@ -254,7 +254,7 @@ void render_diff_text(const struct cleak_diff *d, bool all, FILE *f)
 	if (d->ignored)
 		fprintf(f, "; %zu ignored by rules", d->ignored);
 	fputc('\n', f);
-	print_suspects(d, f);
+	print_suspects(d, all, f);
 	print_growth(d, all, f);
 	print_stuck(d, all, f);
 	print_idle(d, all, f);
@@ -272,8 +272,9 @@ void render_check_text(const struct cleak_check *c, const struct cleak_diff *d, 
 		fputs("healthy", f);
 	fputs(" (", f);
 	if (last->go)
-		fprintf(f, "%zu goroutines, ", d->goroutines_after);
-	fprintf(f, "%zu threads", d->threads_after);
+		fprintf(f, "%zu goroutine%s, ", d->goroutines_after,
+			d->goroutines_after == 1 ? "" : "s");
+	fprintf(f, "%zu thread%s", d->threads_after, d->threads_after == 1 ? "" : "s");
 	if (d->ignored)
 		fprintf(f, ", %zu ignored", d->ignored);
 	fputs(")\n", f);
@@ -282,6 +283,6 @@ void render_check_text(const struct cleak_check *c, const struct cleak_diff *d, 
 
 		fprintf(f, "  %s: %s\n", cleak_check_kind_name(p->kind), p->message);
 		for (k = 0; k < p->ngroups; k++)
-			print_group(d, &d->groups[p->groups[k]], "    ", false, f);
+			print_group(d, &d->groups[p->groups[k]], "    ", false, "--json lists all", f);
 	}
 }

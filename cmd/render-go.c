@@ -95,7 +95,7 @@ static void print_creator(const struct cleak_snapshot *snap, const struct cleak_
 	fputc('\n', f);
 }
 
-void render_id_ranges(const uint64_t *ids, size_t n, bool all, FILE *f)
+void render_id_ranges(const uint64_t *ids, size_t n, bool all, const char *more, FILE *f)
 {
 	size_t i = 0, j, shown = 0;
 
@@ -105,7 +105,7 @@ void render_id_ranges(const uint64_t *ids, size_t n, bool all, FILE *f)
 		if (shown++)
 			fputs(", ", f);
 		if (!all && shown > MEMBERS_SHOWN) {
-			fprintf(f, "... (-a lists all)");
+			fprintf(f, "... (%s)", more);
 			return;
 		}
 		if (j - i > 1)
@@ -126,7 +126,7 @@ static void print_goids(const struct cleak_snapshot *snap, const struct cleak_gr
 		return;
 	for (i = 0; i < gr->nmembers; i++)
 		ids[i] = snap->go->goroutines[gr->members[i]].goid;
-	render_id_ranges(ids, gr->nmembers, all, f);
+	render_id_ranges(ids, gr->nmembers, all, "-a lists all", f);
 	free(ids);
 }
 

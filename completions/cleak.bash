@@ -161,7 +161,7 @@ _cleak_check()
 {
 	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
 
-	opts="-j --json --max-goroutines --max-threads --max-growth -i --interval
+	opts="-j --json --pretty --max-goroutines --max-threads --max-growth -i --interval
 	      --expect-none --ignore-top --ignore-created-by --ignore-any
 	      --ignore-file --settle --nonblocking -h --help"
 
@@ -244,7 +244,7 @@ _cleak_watch()
 
 _cleak()
 {
-	local cur=$2 cmd commands="stack ps diff check watch" j w
+	local cur=$2 cmd commands="stack diff check watch ps" j w
 	local -a words=()
 	local cword
 

@@ -94,10 +94,10 @@ complete -c cleak -f
 complete -c cleak -n __fish_use_subcommand -s h -l help -d 'Show the help, or the help of a command'
 complete -c cleak -n __fish_use_subcommand -s V -l version -d 'Show the version'
 complete -c cleak -n __fish_use_subcommand -a stack -d 'Print every thread of a running process with a symbolized stack'
-complete -c cleak -n __fish_use_subcommand -a ps -d 'List processes with thread counts, Go release and goroutines'
 complete -c cleak -n __fish_use_subcommand -a diff -d 'Compare snapshots over time and name the groups that leak'
 complete -c cleak -n __fish_use_subcommand -a check -d 'Exit 1 when a process leaks, deadlocks or outgrows its limits'
 complete -c cleak -n __fish_use_subcommand -a watch -d 'Follow the goroutine and thread counts of a process'
+complete -c cleak -n __fish_use_subcommand -a ps -d 'List processes with thread counts, Go release and goroutines'
 
 # cleak stack [options] <pid>
 complete -c cleak -n '__fish_seen_subcommand_from stack' -s a -l all -d 'Print every thread on its own instead of grouping'
@@ -142,6 +142,7 @@ complete -c cleak -n '__fish_seen_subcommand_from diff; and __cleak_diff_needs_m
 
 # cleak check [options] <pid>
 complete -c cleak -n '__fish_seen_subcommand_from check' -s j -l json -d 'Print one JSON document'
+complete -c cleak -n '__fish_seen_subcommand_from check' -l pretty -d 'Indent the JSON output'
 complete -c cleak -n '__fish_seen_subcommand_from check' -l max-goroutines -x -d 'Fail when the process has more than N goroutines'
 complete -c cleak -n '__fish_seen_subcommand_from check' -l max-threads -x -d 'Fail when the process has more than N threads'
 complete -c cleak -n '__fish_seen_subcommand_from check' -l max-growth -x -d 'Fail when a group grows by more than N in the interval'
