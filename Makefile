@@ -114,6 +114,9 @@ bench: all $(EXAMPLES) $(B)/fixtures/many-threads
 bench-go: all
 	python3 bench/go.py
 
+bench-leaks: all
+	python3 bench/leaks.py
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
@@ -132,4 +135,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: bench-go go-fixtures all check demo bench install clean
+.PHONY: bench-go bench-leaks go-fixtures all check demo bench install clean
