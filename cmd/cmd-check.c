@@ -157,6 +157,11 @@ static int run_once(const struct check_args *a, struct attempt *t)
 	rc = take_series(&cmd_check, a->pid, &a->leak, t->snaps);
 	if (rc)
 		return rc;
+	if (a->check.max_goroutines >= 0 && !t->snaps[0]->go) {
+		cli_error("pid %d (%s) is not a Go program: it has no goroutines to count "
+			  "(--max-threads counts its threads)", a->pid, t->snaps[0]->comm);
+		return EXIT_NOTHING;
+	}
 	if (cleak_diff_build((const struct cleak_snapshot *const *)t->snaps, NULL, t->nsnaps,
 			     &a->leak.diff, &t->diff) ||
 	    cleak_check_run(t->diff, &a->check, &t->check)) {
