@@ -255,7 +255,7 @@ static int run_watch(int argc, char **argv)
 				cli_error("%s", cleak_errmsg());
 				return EXIT_NOTHING;
 			}
-			cli_error("pid %d: %s; stopped watching", pid, cleak_errmsg());
+			cli_error("%s; stopped watching", cleak_errmsg());
 			break;
 		}
 		if (!n && snap->go && snap->go->error)
