@@ -105,6 +105,8 @@ struct render_opts {
 void render_stack_text(const struct cleak_snapshot *snap, const struct render_opts *o,
 		       FILE *f);
 void render_frames(const struct cleak_thread *t, FILE *f);
+/* The last component of a path; "?" for NULL. */
+const char *render_base_name(const char *path);
 
 /* render-go.c: "Go go1.26.0, module m: 42 goroutines ..." */
 void render_go_summary(const struct cleak_snapshot *snap, FILE *f);

@@ -10,13 +10,6 @@
 #define GROWTH_ROWS 20
 #define FRAMES_SHOWN 8
 
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-
-	return slash ? slash + 1 : path ? path : "?";
-}
-
 static bool starts_with(const char *s, const char *prefix)
 {
 	return s && strncmp(s, prefix, strlen(prefix)) == 0;
@@ -52,7 +45,7 @@ static void print_where(const struct cleak_diff_group *dg, FILE *f)
 	}
 	fputs(fr->function ? fr->function : "??", f);
 	if (fr->file)
-		fprintf(f, " (%s:%d)", base_name(fr->file), fr->line);
+		fprintf(f, " (%s:%d)", render_base_name(fr->file), fr->line);
 }
 
 static const char *noun(const struct cleak_diff_group *dg, size_t n)

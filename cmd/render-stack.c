@@ -21,11 +21,11 @@ static const char *state_word(char state)
 	}
 }
 
-static const char *base_name(const char *path)
+const char *render_base_name(const char *path)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
 
-	return slash ? slash + 1 : path;
+	return slash ? slash + 1 : path ? path : "?";
 }
 
 static void print_duration(FILE *f, uint64_t us)
@@ -177,7 +177,7 @@ void render_frames(const struct cleak_thread *t, FILE *f)
 		if (fr->module && fr->module[0] == '[' && !fr->inlined)
 			fprintf(f, " %s", fr->module);	/* [vdso] */
 		else if (fr->module && !fr->inlined)
-			fprintf(f, " [%s]", base_name(fr->module));
+			fprintf(f, " [%s]", render_base_name(fr->module));
 		else if (!fr->module)
 			fputs(" [?]", f);
 		fputc('\n', f);

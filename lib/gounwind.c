@@ -530,15 +530,13 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 	size_t i;
 	int err = 0;
 
-	go->nsystem = 0;
+	/* gr->system and go->nsystem were set at capture (gocapture.c). */
 	for (i = 0; i < snap->nthreads && !err; i++)
 		err = go_thread_frames(snap, gb, &cache, &snap->threads[i]);
 	for (i = 0; i < go->ngoroutines; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 		struct frames fr = { 0 };
 
-		gr->system = cleak__go_system(gb, gr->startpc, gr->wait_reason);
-		go->nsystem += gr->system;
 		if (gr->frames)
 			continue;
 		err = frames_of(snap, gb, &cache, gr, false, &fr);

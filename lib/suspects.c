@@ -48,11 +48,12 @@ static int cmp_ptr(const void *pa, const void *pb)
 
 /*
  * The channel most of a group's goroutines wait on in the last snapshot,
- * and how many: among its stuck members (`stuck_only`), or all.
+ * and how many: among the members marked in `only` (its stuck ones), or
+ * all when `only` is NULL.
  */
 static const struct cleak_go_chan *biggest_pile(const struct cleak_diff *d,
 						const struct cleak_snapshot *last, size_t group,
-						bool stuck_only, size_t *count)
+						const bool *only, size_t *count)
 {
 	const struct cleak_diff_group *dg = &d->groups[group];
 	const struct cleak_go_chan *best = NULL, **chans;
@@ -62,23 +63,11 @@ static const struct cleak_go_chan *biggest_pile(const struct cleak_diff *d,
 	chans = calloc(dg->nmembers + 1, sizeof(*chans));
 	if (!chans)
 		return NULL;
-	if (stuck_only) {
-		for (i = 0; i < d->nstuck; i++) {
-			const struct cleak_goroutine *g;
+	for (i = 0; i < dg->nmembers; i++) {
+		const struct cleak_goroutine *g = &last->go->goroutines[dg->members[i]];
 
-			if (d->stuck[i].group != group || !d->stuck[i].goroutine)
-				continue;
-			g = &last->go->goroutines[d->stuck[i].index];
-			if (g->nchans == 1)
-				chans[n++] = g->chans[0];
-		}
-	} else {
-		for (i = 0; i < dg->nmembers; i++) {
-			const struct cleak_goroutine *g = &last->go->goroutines[dg->members[i]];
-
-			if (g->nchans == 1)
-				chans[n++] = g->chans[0];
-		}
+		if ((!only || only[dg->members[i]]) && g->nchans == 1)
+			chans[n++] = g->chans[0];
 	}
 	/* Chans are interned per snapshot: equal channels are one pointer. */
 	qsort(chans, n, sizeof(*chans), cmp_ptr);
@@ -141,7 +130,7 @@ static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak
 	 * pile as big as --pile is no pool any more (LeakProf's threshold). */
 	if ((str_is(g->wait_reason, "chan receive") || str_is(g->wait_reason, "select")) &&
 	    dg->growth <= 0) {
-		shared = biggest_pile(d, last, group, false, &sharing);
+		shared = biggest_pile(d, last, group, NULL, &sharing);
 		if (shared && sharing >= 2 && sharing < pile_limit && !shared->closed &&
 		    shared->senders == 0)
 			return "worker pool";
@@ -204,8 +193,8 @@ static const char *leak_phrase(const struct cleak_goroutine *g)
 }
 
 /* Suspect or not, and why; the score orders suspects. */
-static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts, size_t group,
-		       double *score)
+static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
+		       const bool *stuck, size_t group, double *score)
 {
 	const struct cleak_snapshot *last = d->snaps[d->nsnaps - 1];
 	struct cleak_diff_group *dg = &d->groups[group];
@@ -214,7 +203,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 
 	*score = 0;
 	if (dg->goroutine && dg->nmembers)
-		dg->pile_chan = biggest_pile(d, last, group, true, &dg->pile);
+		dg->pile_chan = biggest_pile(d, last, group, stuck, &dg->pile);
 	if (dg->nmembers)
 		dg->idle = dg->goroutine
 			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]], limit)
@@ -275,18 +264,24 @@ static int cmp_ranked(const void *pa, const void *pb)
 /* Suspects first, by rank; the others by growth.  Stuck entries follow. */
 int cleak__diff_rank(struct cleak_diff *d, const struct cleak_diff_opts *opts)
 {
+	const struct cleak_snapshot *last = d->snaps[d->nsnaps - 1];
 	struct ranked *r = calloc(d->ngroups + 1, sizeof(*r));
 	struct cleak_diff_group *sorted = calloc(d->ngroups + 1, sizeof(*sorted));
 	size_t *where = calloc(d->ngroups + 1, sizeof(*where));
+	/* The last snapshot's stuck goroutines, by index, for the piles. */
+	bool *stuck = calloc((last->go ? last->go->ngoroutines : 0) + 1, sizeof(*stuck));
 	size_t i;
 	int err = 0;
 
-	if (!r || !sorted || !where) {
+	if (!r || !sorted || !where || !stuck) {
 		err = -ENOMEM;
 		goto out;
 	}
+	for (i = 0; i < d->nstuck; i++)
+		if (d->stuck[i].goroutine)
+			stuck[d->stuck[i].index] = true;
 	for (i = 0; i < d->ngroups && !err; i++) {
-		err = judge_group(d, opts, i, &r[i].score);
+		err = judge_group(d, opts, stuck, i, &r[i].score);
 		r[i].group = i;
 		r[i].growth = d->groups[i].growth;
 		r[i].after = d->groups[i].after;
@@ -309,6 +304,7 @@ out:
 	free(r);
 	free(sorted);
 	free(where);
+	free(stuck);
 	return err;
 }
 
