@@ -16,6 +16,7 @@
 /* traceback.go: tracebackInnerFrames, tracebackOuterFrames */
 #define INNER_FRAMES 50
 #define OUTER_FRAMES 50
+#define OLD_TRACEBACK_MAX 100	/* Go 1.20's _TracebackMaxFrames */
 #define MEMBERS_SHOWN 24
 
 static bool user_goroutine(const struct cleak_goroutine *g)
@@ -305,8 +306,16 @@ void render_go_traceback(const struct cleak_snapshot *snap, FILE *f)
 		first = false;
 		if (g->stack_unavailable)
 			fputs("\tgoroutine running on other thread; stack unavailable\n", f);
+		/* Go 1.20 and older: the frames of the first 100 physical
+		 * ones, and a note when that printed exactly 100 */
+		if (g->old_traceback_nframes) {
+			for (k = 0; k < g->old_traceback_nframes && k < g->nframes; k++)
+				print_go_frame(&g->frames[k], f);
+			if (g->old_traceback_nframes == OLD_TRACEBACK_MAX)
+				fputs("...additional frames elided...\n", f);
+		}
 		/* the first 50 frames and the last 50, as traceback1 */
-		for (k = 0; k < g->nframes; k++) {
+		for (k = 0; k < g->nframes && !g->old_traceback_nframes; k++) {
 			if (g->nframes > INNER_FRAMES + OUTER_FRAMES && k == INNER_FRAMES) {
 				fprintf(f, "...%zu frames elided...\n",
 					g->nframes - INNER_FRAMES - OUTER_FRAMES);

@@ -28,13 +28,14 @@
 #define PCLNTAB_MAGIC_120 0xfffffff1u	/* Go 1.20 and later */
 #define PCLNTAB_MAGIC_118 0xfffffff0u	/* Go 1.18, 1.19 */
 
-/* runtime.moduledata field offsets (amd64, 1.20-1.26; symtab.go). */
+/*
+ * runtime.moduledata field offsets (amd64, symtab.go) that hold in every
+ * release cleak reads; types and gofunc move (1.20 inserts covctrs) and
+ * are in the release's layout.
+ */
 #define MD_TEXT 176
 #define MD_ETEXT 184
 #define MD_NOPTRDATA 192
-#define MD_TYPES 296
-#define MD_ETYPES 304
-#define MD_GOFUNC 320
 #define MD_READ_LEN 328
 
 static uint32_t rd32(const uint8_t *p)
@@ -276,11 +277,29 @@ static int parse_pclntab(struct cleak__gobin *gb, Elf *elf)
 	h = find_pclntab(gb, elf, &len);
 	if (!h || len < 72)
 		return cleak__fail(ENOENT, "%s has no readable .gopclntab", gb->version);
-	if (rd32(h) == PCLNTAB_MAGIC_118)
-		return cleak__fail(ENOTSUP, "its function table is in the Go 1.18/1.19 format");
-	if (rd32(h) != PCLNTAB_MAGIC_120 || h[4] || h[5] || h[7] != 8)
+	if ((rd32(h) != PCLNTAB_MAGIC_120 && rd32(h) != PCLNTAB_MAGIC_118) ||
+	    h[4] || h[5] || h[7] != 8)
 		return cleak__fail(EINVAL, "its .gopclntab header is not one cleak knows "
 				   "(magic %#x); the binary may be packed or obfuscated", rd32(h));
+	if ((rd32(h) == PCLNTAB_MAGIC_120) != (gb->minor >= 20))
+		return cleak__fail(EINVAL, "the function table (.gopclntab, magic %#x) of this "
+				   "%s binary is not in that release's format; the binary may "
+				   "have been altered; goroutines are not shown", rd32(h), gb->version);
+	if (rd32(h) == PCLNTAB_MAGIC_120) {
+		/* {funcID u8, _ [3]byte, nameOff, parentPc, startLine int32} */
+		gb->func_size = 44;
+		gb->inl.size = 16;
+		gb->inl.funcid = 0;
+		gb->inl.nameoff = 4;
+		gb->inl.parentpc = 8;
+	} else {
+		/* {parent int16, funcID u8, _ byte, file, line, func_, parentPc int32} */
+		gb->func_size = 40;
+		gb->inl.size = 20;
+		gb->inl.funcid = 2;
+		gb->inl.nameoff = 12;
+		gb->inl.parentpc = 16;
+	}
 	gb->minlc = h[6];
 	nfunc = rd64(h + 8);
 	fname = rd64(h + 32);
@@ -314,14 +333,17 @@ static bool func_at(const struct cleak__gobin *gb, uint32_t i, struct cleak__gof
 	uint32_t off = rd32(gb->functab + (size_t)i * 8 + 4);
 	int32_t nameoff;
 
-	if ((size_t)off + CLEAK__FUNC_SIZE > gb->functab_len)
+	if ((size_t)off + gb->func_size > gb->functab_len)
 		return false;
 	f->raw = gb->functab + off;
+	f->tables = f->raw + gb->func_size;
 	f->entry = gb->text + rd32(f->raw);
 	memcpy(&nameoff, f->raw + 4, sizeof(nameoff));
 	f->name = cleak__gofunc_name_at(gb, nameoff);
-	f->funcid = f->raw[40];
-	f->flag = f->raw[41];
+	/* the record ends with funcID, flag, a pad byte and nfuncdata */
+	f->funcid = f->raw[gb->func_size - 4];
+	f->flag = f->raw[gb->func_size - 3];
+	f->nfuncdata = f->raw[gb->func_size - 1];
 	return true;
 }
 
@@ -396,7 +418,7 @@ uint32_t cleak__gofunc_pcdata(const struct cleak__gofunc *f, uint32_t i)
 {
 	if (i >= cleak__gofunc_field(f, CLEAK__FUNC_NPCDATA))
 		return 0;
-	return rd32(f->raw + CLEAK__FUNC_SIZE + i * 4);
+	return rd32(f->tables + i * 4);
 }
 
 /* funcdata offsets are relative to moduledata.gofunc (runtime funcdata()). */
@@ -405,9 +427,9 @@ const uint8_t *cleak__gofunc_funcdata(const struct cleak__gobin *gb, const struc
 {
 	uint32_t npcdata = cleak__gofunc_field(f, CLEAK__FUNC_NPCDATA), off;
 
-	if (i >= f->raw[CLEAK__FUNC_NFUNCDATA] || !gb->gofunc)
+	if (i >= f->nfuncdata || !gb->gofunc)
 		return NULL;
-	off = rd32(f->raw + CLEAK__FUNC_SIZE + npcdata * 4 + i * 4);
+	off = rd32(f->tables + npcdata * 4 + i * 4);
 	if (off == UINT32_MAX)
 		return NULL;
 	return cleak__gobin_at(gb, gb->gofunc - gb->bias + off, len);
@@ -526,9 +548,9 @@ static int find_moduledata(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 	gb->moduledata = md;
 	gb->text = rd64(buf + MD_TEXT);
 	gb->etext = rd64(buf + MD_ETEXT);
-	gb->types = rd64(buf + MD_TYPES);
-	gb->etypes = rd64(buf + MD_ETYPES);
-	gb->gofunc = rd64(buf + MD_GOFUNC);
+	gb->types = rd64(buf + gb->layout->md_types);
+	gb->etypes = rd64(buf + gb->layout->md_types + 8);
+	gb->gofunc = rd64(buf + gb->layout->md_gofunc);
 	if (!gb->text || gb->etext <= gb->text || gb->etypes < gb->types)
 		return cleak__fail(EINVAL, "the runtime's module data is not one cleak "
 				   "can read (text %#lx-%#lx)", (unsigned long)gb->text,
@@ -585,7 +607,7 @@ static bool have(const uint64_t *v, size_t n, uint64_t x)
 /*
  * &runtime.allgs, a []*g.  Stripped: runtime.allgadd appends to it, so
  * its code loads the slice's three words (ptr, len, cap at +0, +8, +16,
- * checked in Go 1.21-1.26); the slice found must look like one.
+ * checked in Go 1.19-1.26); the slice found must look like one.
  */
 static int find_allgs(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 {

@@ -24,13 +24,14 @@ struct cleak__golayout {
 	uint32_t m_procid;
 	uint32_t sudog_size, sudog_c, sudog_waitlink;
 	uint32_t hchan_elemtype;
+	uint32_t md_types, md_gofunc;	/* runtime.moduledata (symtab.go) */
 	uint8_t funcid_wrapper;		/* abi.FuncIDWrapper */
 	const char *const *waitreasons;	/* runtime.waitReasonStrings */
 	size_t nwaitreasons;
 	size_t nstatuses;		/* entries of gStatusStrings */
 };
 
-/* The fixed parts of runtime.g (all releases 1.21-1.26). */
+/* The fixed parts of runtime.g (all releases 1.19-1.26). */
 #define CLEAK__G_STACK_LO 0
 #define CLEAK__G_STACK_HI 8
 #define CLEAK__GOBUF_SP 0
@@ -46,7 +47,7 @@ enum {
 #define CLEAK__G_SCAN 0x1000
 
 /* The releases cleak reads: Go 1.<OLDEST> to Go 1.<NEWEST>. */
-#define CLEAK__GO_OLDEST 21
+#define CLEAK__GO_OLDEST 19
 #define CLEAK__GO_NEWEST 26
 
 /* The layout for Go 1.<minor>, or NULL for a release cleak does not know. */
@@ -57,9 +58,10 @@ const char *cleak__gostatus_name(uint32_t status);
 /* One entry of the function table (pclntab's _func), decoded. */
 struct cleak__gofunc {
 	const uint8_t *raw;		/* the _func record */
+	const uint8_t *tables;		/* after it: npcdata, then nfuncdata u32 offsets */
 	uint64_t entry;			/* runtime address */
 	const char *name;
-	uint8_t funcid, flag;
+	uint8_t funcid, flag, nfuncdata;
 };
 #define CLEAK__FUNCFLAG_TOPFRAME 1
 #define CLEAK__FUNCFLAG_SPWRITE 2
@@ -84,6 +86,13 @@ struct cleak__gobin {
 	size_t pcln_len;
 	uint32_t nfunc;
 	uint8_t minlc;
+	/* Its format, which the header's magic names: Go 1.20 added
+	 * startLine to _func (44 bytes, 40 before) and rewrote the inline
+	 * tree's entries (runtime.inlinedCall of each release's symtab.go). */
+	uint8_t func_size;
+	struct {
+		uint8_t size, funcid, nameoff, parentpc;
+	} inl;
 	const uint8_t *funcnametab, *cutab, *filetab, *pctab, *functab;
 	size_t funcnametab_len, cutab_len, filetab_len, pctab_len, functab_len;
 
@@ -137,8 +146,6 @@ uint32_t cleak__gofunc_field(const struct cleak__gofunc *f, size_t offset);
 #define CLEAK__FUNC_PCLN 24
 #define CLEAK__FUNC_NPCDATA 28
 #define CLEAK__FUNC_CUOFFSET 32
-#define CLEAK__FUNC_NFUNCDATA 43
-#define CLEAK__FUNC_SIZE 44
 /* The pcdata table offset `i` of f, 0 when absent. */
 uint32_t cleak__gofunc_pcdata(const struct cleak__gofunc *f, uint32_t i);
 /* funcdata `i` of f as bytes of the file, NULL when absent. */

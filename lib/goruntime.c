@@ -11,9 +11,19 @@
 
 /*
  * Wait reasons, indexed by g.waitreason.  Releases insert and reorder
- * entries (1.24 inserts "sync.WaitGroup.Wait", 1.25 "GOMAXPROCS updater
- * (idle)", 1.26 moves the channel reasons), so each has its own table.
+ * entries (1.20 names the sync waits, which 1.19 calls "semacquire";
+ * 1.24 inserts "sync.WaitGroup.Wait", 1.25 "GOMAXPROCS updater (idle)",
+ * 1.26 moves the channel reasons), so each has its own table.
  */
+static const char *const waitreasons_1_19[] = {
+	"", "GC assist marking", "IO wait", "chan receive (nil chan)",
+	"chan send (nil chan)", "dumping heap", "garbage collection",
+	"garbage collection scan", "panicwait", "select", "select (no cases)",
+	"GC assist wait", "GC sweep wait", "GC scavenge wait", "chan receive",
+	"chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep",
+	"sync.Cond.Wait", "timer goroutine (idle)", "trace reader (blocked)",
+	"wait for GC cycle", "GC worker (idle)", "preempted", "debug call",
+};
 static const char *const waitreasons_1_21[] = {
 	"", "GC assist marking", "IO wait", "chan receive (nil chan)",
 	"chan send (nil chan)", "dumping heap", "garbage collection",
@@ -108,13 +118,36 @@ static const char *const statuses[] = {
 
 static const struct cleak__golayout layouts[] = {
 	{
+		/* 1.19: no g.parentGoid ("created by" names no goroutine) */
+		.minor = 19, .g_size = 392, .g_m = 48, .g_sched = 56,
+		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
+		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
+		.g_lockedm = 232, .g_parentgoid = 0, .g_gopc = 296,
+		.g_startpc = 312, .g_waiting = 328, .m_procid = 72,
+		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
+		.hchan_elemtype = 32, .md_types = 280, .md_gofunc = 304,
+		.funcid_wrapper = 21, WR(19), .nstatuses = 10,
+	},
+	{
+		/* 1.20: the same g; moduledata gains covctrs before types */
+		.minor = 20, .g_size = 392, .g_m = 48, .g_sched = 56,
+		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
+		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
+		.g_lockedm = 232, .g_parentgoid = 0, .g_gopc = 296,
+		.g_startpc = 312, .g_waiting = 328, .m_procid = 72,
+		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
+		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 21, WR(21), .nstatuses = 10,
+	},
+	{
 		.minor = 21, .g_size = 408, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .funcid_wrapper = 21, WR(21), .nstatuses = 10,
+		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 21, WR(21), .nstatuses = 10,
 	},
 	{
 		.minor = 22, .g_size = 424, .g_m = 48, .g_sched = 56,
@@ -123,7 +156,8 @@ static const struct cleak__golayout layouts[] = {
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .funcid_wrapper = 22, WR(22), .nstatuses = 10,
+		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 22, WR(22), .nstatuses = 10,
 	},
 	{
 		/* 1.23: g.syscallbp moves later fields by 8; hchan gains a timer */
@@ -133,7 +167,8 @@ static const struct cleak__golayout layouts[] = {
 		.g_lockedm = 216, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .funcid_wrapper = 22, WR(23), .nstatuses = 10,
+		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 22, WR(23), .nstatuses = 10,
 	},
 	{
 		.minor = 24, .g_size = 440, .g_m = 48, .g_sched = 56,
@@ -142,7 +177,8 @@ static const struct cleak__golayout layouts[] = {
 		.g_lockedm = 216, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .funcid_wrapper = 22, WR(24), .nstatuses = 10,
+		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 22, WR(24), .nstatuses = 10,
 	},
 	{
 		/* 1.25: gobuf.ret is gone, so everything after sched moves back 8 */
@@ -152,7 +188,8 @@ static const struct cleak__golayout layouts[] = {
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 64,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .funcid_wrapper = 23, WR(25), .nstatuses = 10,
+		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 23, WR(25), .nstatuses = 10,
 	},
 	{
 		/* 1.26: sudog pointers become {vp, vu} pairs; read the vu half,
@@ -163,7 +200,8 @@ static const struct cleak__golayout layouts[] = {
 		.g_lockedm = 208, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 64,
 		.sudog_size = 104, .sudog_c = 96, .sudog_waitlink = 72,
-		.hchan_elemtype = 40, .funcid_wrapper = 23, WR(26), .nstatuses = 12,
+		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.funcid_wrapper = 23, WR(26), .nstatuses = 12,
 	},
 };
 

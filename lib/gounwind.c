@@ -3,7 +3,8 @@
  * gounwind.c - goroutine stacks to frames, by the runtime's own rules
  * (runtime/traceback.go, symtab.go, symtabinl.go), so that cleak prints
  * what runtime.Stack(all) would: the same frames, hidden runtime
- * internals and wrappers, inlined calls, "created by ... in goroutine N".
+ * internals and wrappers, inlined calls, "created by ... in goroutine N"
+ * ("created by ..." before Go 1.21, which did not record the parent).
  *
  * Unwinding walks the copied stack with pclntab's pcsp table (frame size
  * at each pc); no DWARF, no frame pointers, so stripped binaries unwind
@@ -18,8 +19,9 @@
 
 #define PCDATA_INLTREEINDEX 2	/* internal/abi/symtab.go */
 #define FUNCDATA_INLTREE 3
-#define INLTREE_ENTRY 16	/* abi.InlinedCall: funcID, pad[3], nameOff, parentPc, startLine */
 #define MAX_GO_FRAMES 10000	/* physical frames kept per goroutine */
+/* Go 1.20 and older: gentraceback's max in traceback1 (_TracebackMaxFrames) */
+#define OLD_TRACEBACK_MAX 100
 
 static bool named(const struct cleak__gofunc *f, const char *name)
 {
@@ -290,7 +292,7 @@ static int expand_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
 {
 	/* symPC: a return address points after its CALL */
 	uint64_t upc = !trap && pc > f->entry ? pc - 1 : pc;
-	const uint8_t *tree = cleak__gofunc_funcdata(gb, f, FUNCDATA_INLTREE, INLTREE_ENTRY);
+	const uint8_t *tree = cleak__gofunc_funcdata(gb, f, FUNCDATA_INLTREE, gb->inl.size);
 	uint32_t inl = cleak__gofunc_pcdata(f, PCDATA_INLTREEINDEX);
 	int32_t ix = tree ? cleak__gofunc_pcvalue(gb, f, inl, upc) : -1;
 
@@ -302,12 +304,12 @@ static int expand_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
 
 		if (ix >= 0) {
 			e = cleak__gofunc_funcdata(gb, f, FUNCDATA_INLTREE,
-						   (size_t)(ix + 1) * INLTREE_ENTRY);
+						   (size_t)(ix + 1) * gb->inl.size);
 			if (!e)
 				return -EINVAL;
-			e += (size_t)ix * INLTREE_ENTRY;
-			x.funcid = e[0];
-			memcpy(&nameoff, e + 4, 4);
+			e += (size_t)ix * gb->inl.size;
+			x.funcid = e[gb->inl.funcid];
+			memcpy(&nameoff, e + gb->inl.nameoff, 4);
 			x.name = cleak__gofunc_name_at(gb, nameoff);
 		}
 		file = cleak__gofunc_line(gb, f, upc, &x.line);
@@ -319,7 +321,7 @@ static int expand_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
 			return -ENOMEM;
 		if (ix < 0)
 			return 0;
-		memcpy(&parent, e + 8, 4);
+		memcpy(&parent, e + gb->inl.parentpc, 4);
 		upc = f->entry + (int64_t)parent;
 		ix = cleak__gofunc_pcvalue(gb, f, inl, upc);
 	}
@@ -350,21 +352,29 @@ static const struct xslot *lookup_pc(struct cleak__strpool *pool, const struct c
 	return *err ? NULL : s;
 }
 
-/* traceback2: the frames of one goroutine that the runtime prints. */
+/*
+ * traceback2: the frames of one goroutine that the runtime prints.
+ * *old_cut: how many of them come from its first OLD_TRACEBACK_MAX
+ * physical frames, where Go 1.20's gentraceback stops.
+ */
 static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 		     struct xcache *cache, const struct cleak_goroutine *gr, bool show_runtime,
-		     struct frames *out)
+		     struct frames *out, size_t *old_cut)
 {
 	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
 	const char *callee = NULL, *prev = NULL, *module = cleak__intern(pool, snap->exe);
 	size_t i, k;
 	int err;
 
+	*old_cut = SIZE_MAX;
 	for (i = 0; i < gr->npcs; i++) {
 		uint64_t pc = gr->pcs[i];
 		/* under an injected call the pc is exact, not a return address */
 		bool trap = injected(prev);
 		const struct xslot *s = lookup_pc(pool, gb, cache, pc, trap, &err);
+
+		if (i == OLD_TRACEBACK_MAX)
+			*old_cut = out->n;
 
 		if (err)
 			return err;
@@ -388,6 +398,8 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 		}
 		prev = s->phys;
 	}
+	if (*old_cut == SIZE_MAX)
+		*old_cut = out->n;
 	return 0;
 }
 
@@ -536,13 +548,14 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 	for (i = 0; i < go->ngoroutines; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 		struct frames fr = { 0 };
+		size_t old_cut;
 
 		if (gr->frames)
 			continue;
-		err = frames_of(snap, gb, &cache, gr, false, &fr);
+		err = frames_of(snap, gb, &cache, gr, false, &fr, &old_cut);
 		/* nothing left: the runtime prints them all (traceback1) */
 		if (!err && fr.n == 0)
-			err = frames_of(snap, gb, &cache, gr, true, &fr);
+			err = frames_of(snap, gb, &cache, gr, true, &fr, &old_cut);
 		if (!err)
 			err = created_by(snap, gb, gr);
 		if (!err && !gr->native_frames)
@@ -553,6 +566,7 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 		}
 		gr->frames = fr.v;
 		gr->nframes = fr.n;
+		gr->old_traceback_nframes = gb->minor <= 20 ? old_cut : 0;
 	}
 	free(cache.slots);
 	free(cache.v);

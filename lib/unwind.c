@@ -293,9 +293,17 @@ static bool fp_step(unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx
 	return ip != 0 && unw_init_remote(cursor, as, ctx) == 0;
 }
 
+static bool go_top_frame(const struct cleak__gobin *gb, uint64_t ip)
+{
+	struct cleak__gofunc f;
+
+	return gb && cleak__gofunc_find(gb, ip, &f) && (f.flag & CLEAK__FUNCFLAG_TOPFRAME);
+}
+
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			  struct cleak_thread *t, unsigned max_frames)
 {
+	const struct cleak__gobin *gb = cleak__snapshot_gobin(mods->snap);
 	struct unwind_ctx ctx = { .mods = mods, .thread = t };
 	unw_word_t ip, sp, rbp, prev_sp = 0;
 	bool have_rbp;
@@ -345,6 +353,14 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		}
 		prev_sp = sp;
 		t->pcs[t->npcs++] = ip;
+		/* Go's outermost frames (runtime.mstart, goexit, rt0_go) carry
+		 * the TOPFRAME flag and end the runtime's own unwinding
+		 * (traceback.go); what their RBP points at is not a frame.
+		 * Up to Go 1.20, runtime.mstart has a frame of its own (1.21
+		 * marks it NOFRAME), and the RBP it saves is whatever the new
+		 * thread started with. */
+		if (go_top_frame(gb, ip))
+			break;
 		if (t->npcs == max_frames) {
 			/* Truncated only if there is a frame beyond the last. */
 			if (unw_step(&cursor) > 0 && unw_get_reg(&cursor, UNW_REG_IP, &ip) == 0 &&

@@ -9,14 +9,15 @@
 #   build/fixtures/go/go1.N/servers         newest N only: tests/fixtures/go/servers,
 #                                           the HTTP server of tests/e2e/test_diff.py
 #
-# N is 21 to 26, or the list in CLEAK_GO_VERSIONS (e.g. "21 26").  All but
+# N is 19 to 26, or the list in CLEAK_GO_VERSIONS (e.g. "19 26").  All but
 # leaks-cgo are built with CGO_ENABLED=0 so that they are the same on
 # machines with and without a C compiler (with one, "go build" would link
 # net's cgo resolver and libc).  A go 1.21 or newer must be on PATH, in /usr/local/go,
 # or where scripts/deps.sh installs one; for the other releases it runs
-# GOTOOLCHAIN=go1.N.0, which fetches that toolchain through the Go module
-# proxy once and keeps it in the module cache.  A target newer than its
-# sources and this script is kept.
+# GOTOOLCHAIN=go1.N.0 (go1.19.13 and go1.20.14, the only builds of those
+# releases that the proxy serves as toolchains), which fetches that
+# toolchain through the Go module proxy once and keeps it in the module
+# cache.  A target newer than its sources and this script is kept.
 #
 # Usage: sh scripts/go-fixtures.sh            build what is missing or stale
 #        sh scripts/go-fixtures.sh --which-go print the go it would use
@@ -75,7 +76,7 @@ esac
 export GOCACHE
 export GOFLAGS="-mod=mod -buildvcs=false"
 
-VERSIONS=${CLEAK_GO_VERSIONS:-21 22 23 24 25 26}
+VERSIONS=${CLEAK_GO_VERSIONS:-19 20 21 22 23 24 25 26}
 NEWEST=0
 for n in $VERSIONS; do
 	if [ "$n" -gt "$NEWEST" ]; then NEWEST=$n; fi
@@ -104,8 +105,8 @@ build() {
 	stale "$target" "$srcdir" || return 0
 	echo "go-fixtures: building $target" >&2
 	mkdir -p "$(dirname "$target")"
-	if (cd "$srcdir" && GOTOOLCHAIN=$toolchain CGO_ENABLED=$cgo \
-		"$GO" build -o "$target.tmp" "$@" .); then
+	if (cd "$srcdir" && if [ -n "$modcache" ]; then export GOMODCACHE="$modcache"; fi &&
+		GOTOOLCHAIN=$toolchain CGO_ENABLED=$cgo "$builder" build -o "$target.tmp" "$@" .); then
 		mv "$target.tmp" "$target"
 	else
 		rm -f "$target.tmp"
@@ -123,16 +124,28 @@ for n in $VERSIONS; do
 	if [ "$n" = "$NEWEST" ] && stale "$dir/servers" "$SERVERS"; then need=1; fi
 	[ -n "$need" ] || continue
 	# The installed go for its own release, a fetched go1.N.0 for the others.
+	builder=$GO modcache=""
+	case $n in
+	19) toolchain=go1.19.13 ;;
+	20) toolchain=go1.20.14 ;;
+	*) toolchain=go1.$n.0 ;;
+	esac
 	if [ "$n" = "$LOCAL_MINOR" ]; then
 		toolchain=local
-	else
-		toolchain=go1.$n.0
-		if ! GOTOOLCHAIN=$toolchain "$GO" version >/dev/null; then
-			echo "go-fixtures: cannot get the $toolchain toolchain (it comes" \
-				"through the Go module proxy, GOPROXY=$("$GO" env GOPROXY))" >&2
-			failed="$failed go1.$n"
-			continue
-		fi
+	elif ! GOTOOLCHAIN=$toolchain "$GO" version >/dev/null; then
+		echo "go-fixtures: cannot get the $toolchain toolchain (it comes" \
+			"through the Go module proxy, GOPROXY=$("$GO" env GOPROXY))" >&2
+		failed="$failed go1.$n"
+		continue
+	elif [ "$n" -lt 21 ]; then
+		# Go 1.20 and older predate toolchain switching: run the fetched
+		# go itself.  Go 1.19 refuses to build a module ("import of
+		# unknown directory") while its own GOROOT is inside the module
+		# cache, so it gets a cache of its own (the fixtures need no
+		# modules).
+		builder=$(GOTOOLCHAIN=$toolchain "$GO" env GOROOT)/bin/go
+		toolchain=local
+		modcache=$OUT/modcache-go1.$n
 	fi
 	build "$toolchain" "$dir/leaks" 0
 	build "$toolchain" "$dir/leaks-stripped" 0 -ldflags="-s -w"

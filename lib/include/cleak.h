@@ -270,6 +270,11 @@ struct cleak_goroutine {
 	/* Frames as the runtime prints them, innermost first. */
 	struct cleak_frame *frames;
 	size_t nframes;
+	/* Go 1.20 and older: how many of frames the runtime's own dump shows,
+	 * since its traceback stops after 100 physical frames (and prints
+	 * "...additional frames elided..." when it showed exactly 100).
+	 * 0 from Go 1.21 on, whose dump shows the first and last 50. */
+	size_t old_traceback_nframes;
 	/* In a system call or in C (cgo): the innermost frames of its
 	 * thread that are not Go code, from the thread's own stack. */
 	struct cleak_frame *native_frames;
