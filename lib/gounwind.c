@@ -51,11 +51,44 @@ static void set_error(struct cleak_goroutine *gr, const char *what, uint64_t pc)
 		gr->error = cleak__strdupf("%s at pc %#lx", what, (unsigned long)pc);
 }
 
+/*
+ * Goroutines parked in the same places share their pcs, so each pc's
+ * function and frame size (pcsp) are looked up once, in a direct-mapped
+ * cache, rather than once per goroutine.
+ */
+#define PC_CACHE_SLOTS 4096
+struct pc_cache {
+	struct pc_slot {
+		uint64_t pc;		/* 0: empty */
+		struct cleak__gofunc f;
+		int32_t delta;		/* pcsp at pc; -1 when unknown */
+		bool found;		/* pc is in a Go function */
+		bool cgocallback;	/* that function is runtime.cgocallback */
+	} slots[PC_CACHE_SLOTS];
+};
+
+static const struct pc_slot *pc_lookup(const struct cleak__gobin *gb, struct pc_cache *c,
+				       uint64_t pc)
+{
+	struct pc_slot *s = &c->slots[(pc * 0x9e3779b97f4a7c15ULL) >> 52];
+
+	if (s->pc == pc)
+		return s;
+	s->pc = pc;
+	s->found = cleak__gofunc_find(gb, pc, &s->f);
+	s->delta = s->found ? cleak__gofunc_pcvalue(gb, &s->f,
+						    cleak__gofunc_field(&s->f, CLEAK__FUNC_PCSP), pc)
+			    : -1;
+	s->cgocallback = s->found && named(&s->f, "runtime.cgocallback");
+	return s;
+}
+
 /* unwinder.initAt/resolveInternal/next of traceback.go, for amd64. */
-static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
+static int unwind_one(const struct cleak__gobin *gb, struct pc_cache *cache,
+		      struct cleak_goroutine *gr)
 {
 	uint64_t pc = gr->pc, sp = gr->sp, lr, fp;
-	struct cleak__gofunc f, flr;
+	const struct pc_slot *at, *up;
 	bool innermost = true, syscall = gr->status == CLEAK__G_SYSCALL;
 	size_t cap = 16;
 	int32_t delta;
@@ -70,12 +103,13 @@ static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
 			return 0;
 		sp += 8;
 	}
-	if (!cleak__gofunc_find(gb, pc, &f)) {
+	at = pc_lookup(gb, cache, pc);
+	if (!at->found) {
 		set_error(gr, "unknown pc", pc);
 		return 0;
 	}
 	for (;;) {
-		uint8_t flag = f.flag;
+		uint8_t flag = at->f.flag;
 
 		if (gr->npcs == cap) {
 			uint64_t *n = realloc(gr->pcs, (cap *= 2) * sizeof(*n));
@@ -92,11 +126,11 @@ static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
 		/* A goroutine in a syscall, or a cgo callback, may have
 		 * written SP (resolveInternal); anywhere else SPWrite ends
 		 * the walk: the runtime cannot know the frame size then. */
-		if (named(&f, "runtime.cgocallback") || (innermost && syscall))
+		if (at->cgocallback || (innermost && syscall))
 			flag &= ~CLEAK__FUNCFLAG_SPWRITE;
 		if (flag & (CLEAK__FUNCFLAG_TOPFRAME | CLEAK__FUNCFLAG_SPWRITE))
 			break;
-		delta = cleak__gofunc_pcvalue(gb, &f, cleak__gofunc_field(&f, CLEAK__FUNC_PCSP), pc);
+		delta = at->delta;
 		if (delta < 0) {
 			set_error(gr, "no frame size", pc);
 			break;
@@ -107,7 +141,8 @@ static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
 				set_error(gr, "stack copy ended", pc);
 			break;
 		}
-		if (!cleak__gofunc_find(gb, lr, &flr)) {
+		up = pc_lookup(gb, cache, lr);
+		if (!up->found) {
 			set_error(gr, "unexpected return pc", lr);
 			break;
 		}
@@ -115,7 +150,7 @@ static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
 			break;
 		pc = lr;
 		sp = fp;
-		f = flr;
+		at = up;
 		innermost = false;
 	}
 	return 0;
@@ -124,19 +159,20 @@ static int unwind_one(const struct cleak__gobin *gb, struct cleak_goroutine *gr)
 int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb)
 {
 	struct cleak_go *go = snap->go;
+	struct pc_cache *cache = calloc(1, sizeof(*cache));
 	size_t i;
-	int err;
+	int err = 0;
 
-	for (i = 0; i < go->ngoroutines; i++) {
+	if (!cache)
+		return -ENOMEM;
+	for (i = 0; i < go->ngoroutines && !err; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
 
-		if (gr->pcs)
-			continue;
-		err = unwind_one(gb, gr);
-		if (err)
-			return err;
+		if (!gr->pcs)
+			err = unwind_one(gb, cache, gr);
 	}
-	return 0;
+	free(cache);
+	return err;
 }
 
 /* isExportedRuntime: Go 1.23 added receivers ("runtime.(*Frames).Next"). */
@@ -158,17 +194,19 @@ static bool exported_runtime(const char *name, int minor)
 	return r >= 'A' && r <= 'Z';
 }
 
-/* showfuncinfo at traceback level 1 (the default and that of debug=2). */
-static bool shown(const struct cleak__gobin *gb, const char *name, uint8_t funcid,
-		  bool first, const char *callee)
+/* The callees under which elideWrapperCalling keeps a wrapper visible. */
+static bool panics(const char *name)
+{
+	return name && (strcmp(name, "runtime.gopanic") == 0 ||
+			strcmp(name, "runtime.sigpanic") == 0 ||
+			strcmp(name, "runtime.panicwrap") == 0);
+}
+
+/* showfuncinfo at traceback level 1 (the default and that of debug=2),
+ * less the wrapper rule, which depends on the callee. */
+static bool shown_by_name(const struct cleak__gobin *gb, const char *name, bool first)
 {
 	if (!name)
-		return false;
-	/* elideWrapperCalling: a wrapper stays visible only under a panic */
-	if (funcid == gb->layout->funcid_wrapper &&
-	    !(callee && (strcmp(callee, "runtime.gopanic") == 0 ||
-			 strcmp(callee, "runtime.sigpanic") == 0 ||
-			 strcmp(callee, "runtime.panicwrap") == 0)))
 		return false;
 	if (gb->minor >= 25 && (strcmp(name, "runtime.runFinalizers") == 0 ||
 				strcmp(name, "runtime.runCleanups") == 0))
@@ -177,6 +215,15 @@ static bool shown(const struct cleak__gobin *gb, const char *name, uint8_t funci
 		return true;
 	return strchr(name, '.') &&
 	       (strncmp(name, "runtime.", 8) != 0 || exported_runtime(name, gb->minor));
+}
+
+/* elideWrapperCalling: a wrapper stays visible only under a panic. */
+static bool shown(const struct cleak__gobin *gb, const char *name, uint8_t funcid,
+		  bool first, bool callee_panics)
+{
+	if (funcid == gb->layout->funcid_wrapper && !callee_panics)
+		return false;
+	return shown_by_name(gb, name, first);
 }
 
 /* funcNameForPrint: "pkg.F[go.shape.int]" prints as "pkg.F[...]";
@@ -224,6 +271,8 @@ struct xframe {
 	int line;
 	uint8_t funcid;
 	bool inlined;
+	bool shown[2];		/* shown_by_name, [first frame] */
+	bool panics;		/* a callee under which wrappers show */
 	uint64_t func_offset;
 };
 
@@ -237,7 +286,7 @@ struct xcache {
 	struct xslot {
 		uint64_t key;
 		uint32_t first, count;
-		const char *phys;	/* the physical function's name */
+		bool injected;		/* the physical function is an injected call */
 	} *slots;
 	size_t nslots, used;
 	struct xframe *v;
@@ -313,6 +362,9 @@ static int expand_pc(struct cleak__strpool *pool, const struct cleak__gobin *gb,
 			x.name = cleak__gofunc_name_at(gb, nameoff);
 		}
 		file = cleak__gofunc_line(gb, f, upc, &x.line);
+		x.shown[0] = shown_by_name(gb, x.name, false);
+		x.shown[1] = shown_by_name(gb, x.name, true);
+		x.panics = panics(x.name);
 		x.print = x.name ? print_name(pool, x.name) : NULL;
 		x.file = file ? cleak__intern(pool, file) : NULL;
 		if (ix < 0 && pc > f->entry)
@@ -345,7 +397,7 @@ static const struct xslot *lookup_pc(struct cleak__strpool *pool, const struct c
 		return NULL;
 	s->key = key;
 	s->first = (uint32_t)c->n;
-	s->phys = f.name;
+	s->injected = injected(f.name);
 	*err = expand_pc(pool, gb, &f, pc, trap, c);
 	s->count = (uint32_t)(c->n - s->first);
 	c->used++;
@@ -362,7 +414,8 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 		     struct frames *out, size_t *old_cut)
 {
 	struct cleak__strpool *pool = cleak__snapshot_pool(snap);
-	const char *callee = NULL, *prev = NULL, *module = cleak__intern(pool, snap->exe);
+	const char *module = cleak__intern(pool, snap->exe);
+	bool callee_panics = false, under_injected = false;
 	size_t i, k;
 	int err;
 
@@ -370,7 +423,7 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 	for (i = 0; i < gr->npcs; i++) {
 		uint64_t pc = gr->pcs[i];
 		/* under an injected call the pc is exact, not a return address */
-		bool trap = injected(prev);
+		bool trap = under_injected;
 		const struct xslot *s = lookup_pc(pool, gb, cache, pc, trap, &err);
 
 		if (i == OLD_TRACEBACK_MAX)
@@ -383,7 +436,10 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 		for (k = 0; k < s->count; k++) {
 			const struct xframe *x = &cache->v[s->first + k];
 
-			if (show_runtime || shown(gb, x->name, x->funcid, out->n == 0, callee)) {
+			bool wrapper = x->funcid == gb->layout->funcid_wrapper;
+
+			if (show_runtime ||
+			    ((!wrapper || callee_panics) && x->shown[out->n == 0])) {
 				struct cleak_frame fr = {
 					.pc = pc, .inlined = x->inlined, .function = (char *)x->print,
 					.file = (char *)x->file, .line = x->line,
@@ -394,9 +450,9 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 				if (push(out, &fr))
 					return -ENOMEM;
 			}
-			callee = x->name;
+			callee_panics = x->panics;
 		}
-		prev = s->phys;
+		under_injected = s->injected;
 	}
 	if (*old_cut == SIZE_MAX)
 		*old_cut = out->n;
@@ -474,7 +530,7 @@ static int created_by(struct cleak_snapshot *snap, const struct cleak__gobin *gb
 	const char *file;
 
 	if (gr->goid == 1 || !cleak__gofunc_find(gb, pc, &f) ||
-	    !shown(gb, f.name, f.funcid, false, NULL))
+	    !shown(gb, f.name, f.funcid, false, false))
 		return 0;
 	c->pc = pc;
 	c->function = print_name(pool, f.name);
