@@ -56,7 +56,7 @@ static void set_error(struct cleak_goroutine *gr, const char *what, uint64_t pc)
  * function and frame size (pcsp) are looked up once, in a direct-mapped
  * cache, rather than once per goroutine.
  */
-#define PC_CACHE_SLOTS 4096
+#define PC_CACHE_BITS 12
 struct pc_cache {
 	struct pc_slot {
 		uint64_t pc;		/* 0: empty */
@@ -64,13 +64,13 @@ struct pc_cache {
 		int32_t delta;		/* pcsp at pc; -1 when unknown */
 		bool found;		/* pc is in a Go function */
 		bool cgocallback;	/* that function is runtime.cgocallback */
-	} slots[PC_CACHE_SLOTS];
+	} slots[1u << PC_CACHE_BITS];
 };
 
 static const struct pc_slot *pc_lookup(const struct cleak__gobin *gb, struct pc_cache *c,
 				       uint64_t pc)
 {
-	struct pc_slot *s = &c->slots[(pc * 0x9e3779b97f4a7c15ULL) >> 52];
+	struct pc_slot *s = &c->slots[(pc * 0x9e3779b97f4a7c15ULL) >> (64 - PC_CACHE_BITS)];
 
 	if (s->pc == pc)
 		return s;
@@ -141,6 +141,7 @@ static int unwind_one(const struct cleak__gobin *gb, struct pc_cache *cache,
 				set_error(gr, "stack copy ended", pc);
 			break;
 		}
+		/* this may reuse at's slot: at is not read again */
 		up = pc_lookup(gb, cache, lr);
 		if (!up->found) {
 			set_error(gr, "unexpected return pc", lr);
