@@ -293,11 +293,27 @@ static bool fp_step(unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx
 	return ip != 0 && unw_init_remote(cursor, as, ctx) == 0;
 }
 
-static bool go_top_frame(const struct cleak__gobin *gb, uint64_t ip)
+/*
+ * Where the runtime's own unwinder stops (traceback.go): a function with
+ * the TOPFRAME flag (runtime.mstart, goexit, rt0_go), or one that writes
+ * SP (SPWRITE: mcall, systemstack, asmcgocall switch stacks) and is not
+ * the innermost frame, save cgocallback, under which its C caller goes
+ * on.  Past them the frame pointer chain is not a chain of frames: up to
+ * Go 1.20, runtime.mstart has a frame of its own (1.21 marks it NOFRAME)
+ * whose saved RBP is whatever the thread started with, and above mcall
+ * on g0 the chain held stale words with Go 1.21 and 1.22 (0xc, a heap
+ * address), which the unwinder then reported as a broken stack.
+ */
+static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innermost)
 {
 	struct cleak__gofunc f;
 
-	return gb && cleak__gofunc_find(gb, ip, &f) && (f.flag & CLEAK__FUNCFLAG_TOPFRAME);
+	if (!gb || !cleak__gofunc_find(gb, ip, &f))
+		return false;
+	if (f.flag & CLEAK__FUNCFLAG_TOPFRAME)
+		return true;
+	return (f.flag & CLEAK__FUNCFLAG_SPWRITE) && !innermost &&
+	       !(f.name && strcmp(f.name, "runtime.cgocallback") == 0);
 }
 
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
@@ -353,13 +369,7 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		}
 		prev_sp = sp;
 		t->pcs[t->npcs++] = ip;
-		/* Go's outermost frames (runtime.mstart, goexit, rt0_go) carry
-		 * the TOPFRAME flag and end the runtime's own unwinding
-		 * (traceback.go); what their RBP points at is not a frame.
-		 * Up to Go 1.20, runtime.mstart has a frame of its own (1.21
-		 * marks it NOFRAME), and the RBP it saves is whatever the new
-		 * thread started with. */
-		if (go_top_frame(gb, ip))
+		if (go_outermost(gb, ip, t->npcs == 1))
 			break;
 		if (t->npcs == max_frames) {
 			/* Truncated only if there is a frame beyond the last. */

@@ -475,11 +475,16 @@ def test_go_goroutines_match_runtime_dump():
     """cleak stack --json shows the goroutines the runtime shows, with the
     same headers, frames and creators, for each release and build."""
     def one(fx):
-        doc, _ = cleak_doc(fx)
+        doc, proc = cleak_doc(fx)
         got = user_goroutines(doc)
         want = oracle(fx)
         check(doc["go"]["skipped"] == 0, "go.skipped %r without --nonblocking"
               % doc["go"]["skipped"])
+        # Frozen, every thread unwinds to its outermost Go frame (Go 1.20's
+        # runtime.mstart saves a stale RBP that must not be followed).
+        broken = ["%d: %s" % (t["tid"], t["error"]) for t in doc["threads"] if t.get("error")]
+        check(not broken and proc.returncode == 0, "exit %d; threads not unwound: %s"
+              % (proc.returncode, broken))
         # The runtime's dump has main too (writing the dump).
         check(doc["go"]["goroutines"] == len(want) + 1, "go.goroutines %r, the runtime "
               "shows %d" % (doc["go"]["goroutines"], len(want) + 1))
