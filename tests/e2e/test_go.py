@@ -480,8 +480,9 @@ def test_go_goroutines_match_runtime_dump():
         want = oracle(fx)
         check(doc["go"]["skipped"] == 0, "go.skipped %r without --nonblocking"
               % doc["go"]["skipped"])
-        # Frozen, every thread unwinds to its outermost Go frame (Go 1.20's
-        # runtime.mstart saves a stale RBP that must not be followed).
+        # Frozen, every thread unwinds to where the runtime's traceback
+        # ends (past Go 1.20's runtime.mstart and 1.21's mcall the frame
+        # pointers are stale and must not be followed).
         broken = ["%d: %s" % (t["tid"], t["error"]) for t in doc["threads"] if t.get("error")]
         check(not broken and proc.returncode == 0, "exit %d; threads not unwound: %s"
               % (proc.returncode, broken))
