@@ -287,10 +287,35 @@ static void print_go_frame(const struct cleak_frame *fr, FILE *f)
 	fputc('\n', f);
 }
 
+/* The frames traceback1 prints, with its cuts. */
+static void print_go_frames(const struct cleak_goroutine *g, FILE *f)
+{
+	size_t k;
+
+	/* Go 1.20 and older: the frames of the first 100 physical ones,
+	 * and a note when that printed exactly 100 */
+	if (g->old_traceback_nframes) {
+		for (k = 0; k < g->old_traceback_nframes && k < g->nframes; k++)
+			print_go_frame(&g->frames[k], f);
+		if (g->old_traceback_nframes == OLD_TRACEBACK_MAX)
+			fputs("...additional frames elided...\n", f);
+		return;
+	}
+	/* the first 50 frames and the last 50 */
+	for (k = 0; k < g->nframes; k++) {
+		if (g->nframes > INNER_FRAMES + OUTER_FRAMES && k == INNER_FRAMES) {
+			fprintf(f, "...%zu frames elided...\n",
+				g->nframes - INNER_FRAMES - OUTER_FRAMES);
+			k = g->nframes - OUTER_FRAMES;
+		}
+		print_go_frame(&g->frames[k], f);
+	}
+}
+
 void render_go_traceback(const struct cleak_snapshot *snap, FILE *f)
 {
 	const struct cleak_go *go = snap->go;
-	size_t i, k;
+	size_t i;
 	bool first = true;
 
 	if (!go || go->error)
@@ -306,23 +331,7 @@ void render_go_traceback(const struct cleak_snapshot *snap, FILE *f)
 		first = false;
 		if (g->stack_unavailable)
 			fputs("\tgoroutine running on other thread; stack unavailable\n", f);
-		/* Go 1.20 and older: the frames of the first 100 physical
-		 * ones, and a note when that printed exactly 100 */
-		if (g->old_traceback_nframes) {
-			for (k = 0; k < g->old_traceback_nframes && k < g->nframes; k++)
-				print_go_frame(&g->frames[k], f);
-			if (g->old_traceback_nframes == OLD_TRACEBACK_MAX)
-				fputs("...additional frames elided...\n", f);
-		}
-		/* the first 50 frames and the last 50, as traceback1 */
-		for (k = 0; k < g->nframes && !g->old_traceback_nframes; k++) {
-			if (g->nframes > INNER_FRAMES + OUTER_FRAMES && k == INNER_FRAMES) {
-				fprintf(f, "...%zu frames elided...\n",
-					g->nframes - INNER_FRAMES - OUTER_FRAMES);
-				k = g->nframes - OUTER_FRAMES;
-			}
-			print_go_frame(&g->frames[k], f);
-		}
+		print_go_frames(g, f);
 		if (g->created_by.function) {
 			fprintf(f, "created by %s", g->created_by.function);
 			if (g->parent_goid)

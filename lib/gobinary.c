@@ -414,6 +414,14 @@ int32_t cleak__gofunc_pcvalue(const struct cleak__gobin *gb, const struct cleak_
 	}
 }
 
+bool cleak__gofunc_ends_unwind(const struct cleak__gofunc *f, bool sp_known)
+{
+	if (f->flag & CLEAK__FUNCFLAG_TOPFRAME)
+		return true;
+	return (f->flag & CLEAK__FUNCFLAG_SPWRITE) && !sp_known &&
+	       !(f->name && strcmp(f->name, "runtime.cgocallback") == 0);
+}
+
 uint32_t cleak__gofunc_pcdata(const struct cleak__gofunc *f, uint32_t i)
 {
 	if (i >= cleak__gofunc_field(f, CLEAK__FUNC_NPCDATA))

@@ -146,6 +146,15 @@ uint32_t cleak__gofunc_field(const struct cleak__gofunc *f, size_t offset);
 #define CLEAK__FUNC_PCLN 24
 #define CLEAK__FUNC_NPCDATA 28
 #define CLEAK__FUNC_CUOFFSET 32
+/*
+ * Where the runtime's unwinder stops (traceback.go): at a TOPFRAME
+ * function (runtime.mstart, goexit, rt0_go), and at one that writes SP
+ * (SPWRITE: mcall, systemstack, asmcgocall switch stacks), whose frame
+ * size it cannot know, unless `sp_known` (the frame is the innermost one
+ * and its SP was read) or it is runtime.cgocallback, under which its C
+ * caller goes on.
+ */
+bool cleak__gofunc_ends_unwind(const struct cleak__gofunc *f, bool sp_known);
 /* The pcdata table offset `i` of f, 0 when absent. */
 uint32_t cleak__gofunc_pcdata(const struct cleak__gofunc *f, uint32_t i);
 /* funcdata `i` of f as bytes of the file, NULL when absent. */

@@ -63,7 +63,6 @@ struct pc_cache {
 		struct cleak__gofunc f;
 		int32_t delta;		/* pcsp at pc; -1 when unknown */
 		bool found;		/* pc is in a Go function */
-		bool cgocallback;	/* that function is runtime.cgocallback */
 	} slots[1u << PC_CACHE_BITS];
 };
 
@@ -79,7 +78,6 @@ static const struct pc_slot *pc_lookup(const struct cleak__gobin *gb, struct pc_
 	s->delta = s->found ? cleak__gofunc_pcvalue(gb, &s->f,
 						    cleak__gofunc_field(&s->f, CLEAK__FUNC_PCSP), pc)
 			    : -1;
-	s->cgocallback = s->found && named(&s->f, "runtime.cgocallback");
 	return s;
 }
 
@@ -109,8 +107,6 @@ static int unwind_one(const struct cleak__gobin *gb, struct pc_cache *cache,
 		return 0;
 	}
 	for (;;) {
-		uint8_t flag = at->f.flag;
-
 		if (gr->npcs == cap) {
 			uint64_t *n = realloc(gr->pcs, (cap *= 2) * sizeof(*n));
 
@@ -123,12 +119,10 @@ static int unwind_one(const struct cleak__gobin *gb, struct pc_cache *cache,
 			set_error(gr, "stack cut after " "10000 frames", pc);
 			break;
 		}
-		/* A goroutine in a syscall, or a cgo callback, may have
-		 * written SP (resolveInternal); anywhere else SPWrite ends
-		 * the walk: the runtime cannot know the frame size then. */
-		if (at->cgocallback || (innermost && syscall))
-			flag &= ~CLEAK__FUNCFLAG_SPWRITE;
-		if (flag & (CLEAK__FUNCFLAG_TOPFRAME | CLEAK__FUNCFLAG_SPWRITE))
+		/* A goroutine in a syscall may have written SP in its
+		 * innermost frame: the saved syscallsp is its SP
+		 * (resolveInternal). */
+		if (cleak__gofunc_ends_unwind(&at->f, innermost && syscall))
 			break;
 		delta = at->delta;
 		if (delta < 0) {
@@ -219,12 +213,9 @@ static bool shown_by_name(const struct cleak__gobin *gb, const char *name, bool 
 }
 
 /* elideWrapperCalling: a wrapper stays visible only under a panic. */
-static bool shown(const struct cleak__gobin *gb, const char *name, uint8_t funcid,
-		  bool first, bool callee_panics)
+static bool elided_wrapper(const struct cleak__gobin *gb, uint8_t funcid, bool callee_panics)
 {
-	if (funcid == gb->layout->funcid_wrapper && !callee_panics)
-		return false;
-	return shown_by_name(gb, name, first);
+	return funcid == gb->layout->funcid_wrapper && !callee_panics;
 }
 
 /* funcNameForPrint: "pkg.F[go.shape.int]" prints as "pkg.F[...]";
@@ -437,10 +428,8 @@ static int frames_of(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 		for (k = 0; k < s->count; k++) {
 			const struct xframe *x = &cache->v[s->first + k];
 
-			bool wrapper = x->funcid == gb->layout->funcid_wrapper;
-
-			if (show_runtime ||
-			    ((!wrapper || callee_panics) && x->shown[out->n == 0])) {
+			if (show_runtime || (!elided_wrapper(gb, x->funcid, callee_panics) &&
+					     x->shown[out->n == 0])) {
 				struct cleak_frame fr = {
 					.pc = pc, .inlined = x->inlined, .function = (char *)x->print,
 					.file = (char *)x->file, .line = x->line,
@@ -531,7 +520,7 @@ static int created_by(struct cleak_snapshot *snap, const struct cleak__gobin *gb
 	const char *file;
 
 	if (gr->goid == 1 || !cleak__gofunc_find(gb, pc, &f) ||
-	    !shown(gb, f.name, f.funcid, false, false))
+	    elided_wrapper(gb, f.funcid, false) || !shown_by_name(gb, f.name, false))
 		return 0;
 	c->pc = pc;
 	c->function = print_name(pool, f.name);

@@ -294,26 +294,19 @@ static bool fp_step(unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx
 }
 
 /*
- * Where the runtime's own unwinder stops (traceback.go): a function with
- * the TOPFRAME flag (runtime.mstart, goexit, rt0_go), or one that writes
- * SP (SPWRITE: mcall, systemstack, asmcgocall switch stacks) and is not
- * the innermost frame, save cgocallback, under which its C caller goes
- * on.  Past them the frame pointer chain is not a chain of frames: up to
- * Go 1.20, runtime.mstart has a frame of its own (1.21 marks it NOFRAME)
- * whose saved RBP is whatever the thread started with, and above mcall
- * on g0 the chain held stale words with Go 1.21 and 1.22 (0xc, a heap
- * address), which the unwinder then reported as a broken stack.
+ * A thread of a Go program ends where the runtime's own unwinder would
+ * (cleak__gofunc_ends_unwind; its innermost frame's SP was read).  Past
+ * there the frame pointer chain is not a chain of frames: up to Go 1.20,
+ * runtime.mstart has a frame of its own (1.21 marks it NOFRAME) whose
+ * saved RBP is whatever the thread started with, and above mcall on g0
+ * the chain held stale words with Go 1.21 and 1.22 (0xc, a heap address),
+ * which the unwinder then reported as a broken stack.
  */
 static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innermost)
 {
 	struct cleak__gofunc f;
 
-	if (!gb || !cleak__gofunc_find(gb, ip, &f))
-		return false;
-	if (f.flag & CLEAK__FUNCFLAG_TOPFRAME)
-		return true;
-	return (f.flag & CLEAK__FUNCFLAG_SPWRITE) && !innermost &&
-	       !(f.name && strcmp(f.name, "runtime.cgocallback") == 0);
+	return gb && cleak__gofunc_find(gb, ip, &f) && cleak__gofunc_ends_unwind(&f, innermost);
 }
 
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,

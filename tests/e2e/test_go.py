@@ -8,6 +8,7 @@ patterns and prints "ready <pid>"; on "dump" it prints the runtime's dump
 and "END".  cleak runs first, while the fixture's main goroutine is blocked
 reading stdin; the dump comes after.  Every goroutine but main (which the
 "dump" command wakes) must be the same in both."""
+import contextlib
 import glob
 import json
 import os
@@ -672,19 +673,25 @@ def test_go_cgo_goroutine_in_c():
     for_each_fixture(one, [(label, path)])
 
 
-def copy_as_release(path, minor, tmp):
-    """A copy of the fixture at path whose buildinfo names Go 1.<minor>
-    (the same length, so nothing else moves)."""
+@contextlib.contextmanager
+def copy_as_release(path, minor):
+    """A copy of the fixture at path, in a directory of its own removed
+    afterwards, whose buildinfo names Go 1.<minor> (the same length, so
+    nothing else moves)."""
     version, at = buildinfo_version(path)
     patched_version = "go1.%d" % minor + version[len("go1.NN"):]
     check(len(version) == len(patched_version) and version.startswith("go1."), version)
-    copy = os.path.join(tmp, "leaks")
-    shutil.copy2(path, copy)
-    with open(copy, "r+b") as f:
-        f.seek(at)
-        f.write(patched_version.encode())
-    check(buildinfo_version(copy)[0] == patched_version, "patch failed")
-    return copy
+    tmp = tempfile.mkdtemp(prefix="cleak-go1%d-" % minor)
+    try:
+        copy = os.path.join(tmp, "leaks")
+        shutil.copy2(path, copy)
+        with open(copy, "r+b") as f:
+            f.seek(at)
+            f.write(patched_version.encode())
+        check(buildinfo_version(copy)[0] == patched_version, "patch failed")
+        yield copy
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_go_unknown_release_is_refused():
@@ -692,29 +699,25 @@ def test_go_unknown_release_is_refused():
     to guess at goroutines.  The binary is a fixture whose buildinfo says
     go1.99."""
     label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
-    tmp = tempfile.mkdtemp(prefix="cleak-go199-")
-    try:
-        copy = copy_as_release(path, 99, tmp)
 
-        def one(fx):
-            proc = run_cleak(fx)
-            check(proc.returncode == 1, "exit %d for an unknown Go release, expected 1 (partial)"
-                  % proc.returncode)
-            check("go1.99" in proc.stderr and "not known" in proc.stderr,
-                  "stderr must say go1.99 is not known: %r" % proc.stderr)
-            check("pid %d" % fx.pid in proc.stdout and "thread" in proc.stdout,
-                  "the threads are still shown: %r" % proc.stdout[:500])
-            proc = run_cleak(fx, "--json")
-            check(proc.returncode == 1, "--json: exit %d" % proc.returncode)
-            doc = json.loads(proc.stdout)
-            check(doc["threads"], "no threads in the JSON")
-            go = doc.get("go")
-            check(go and go.get("error") and "go1.99" in go["error"], "go.error %r" % (go,))
-            check(not doc.get("goroutines"), "goroutines shown for an unknown release: %d"
-                  % len(doc.get("goroutines") or []))
+    def one(fx):
+        proc = run_cleak(fx)
+        check(proc.returncode == 1, "exit %d for an unknown Go release, expected 1 (partial)"
+              % proc.returncode)
+        check("go1.99" in proc.stderr and "not known" in proc.stderr,
+              "stderr must say go1.99 is not known: %r" % proc.stderr)
+        check("pid %d" % fx.pid in proc.stdout and "thread" in proc.stdout,
+              "the threads are still shown: %r" % proc.stdout[:500])
+        proc = run_cleak(fx, "--json")
+        check(proc.returncode == 1, "--json: exit %d" % proc.returncode)
+        doc = json.loads(proc.stdout)
+        check(doc["threads"], "no threads in the JSON")
+        go = doc.get("go")
+        check(go and go.get("error") and "go1.99" in go["error"], "go.error %r" % (go,))
+        check(not doc.get("goroutines"), "goroutines shown for an unknown release: %d"
+              % len(doc.get("goroutines") or []))
+    with copy_as_release(path, 99) as copy:
         for_each_fixture(one, [(label + " as go1.99", copy)])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_go_release_and_function_table_disagree():
@@ -724,22 +727,18 @@ def test_go_release_and_function_table_disagree():
     found = [p for p in fixture_paths(builds=("leaks",), cgo=False) if release(p[0]) == 19]
     check(found, "no go1.19 fixture: run 'sh scripts/go-fixtures.sh'")
     label, path = found[0]
-    tmp = tempfile.mkdtemp(prefix="cleak-go119-")
-    try:
-        copy = copy_as_release(path, 21, tmp)
 
-        def one(fx):
-            proc = run_cleak(fx, "--json")
-            check(proc.returncode == 1, "exit %d, expected 1 (partial)" % proc.returncode)
-            check(".gopclntab" in proc.stderr and "go1.21" in proc.stderr,
-                  "stderr must name the function table and the release: %r" % proc.stderr)
-            doc = json.loads(proc.stdout)
-            check(doc["threads"], "no threads in the JSON")
-            check(not doc.get("goroutines"), "goroutines read with the wrong format: %d"
-                  % len(doc.get("goroutines") or []))
+    def one(fx):
+        proc = run_cleak(fx, "--json")
+        check(proc.returncode == 1, "exit %d, expected 1 (partial)" % proc.returncode)
+        check(".gopclntab" in proc.stderr and "go1.21" in proc.stderr,
+              "stderr must name the function table and the release: %r" % proc.stderr)
+        doc = json.loads(proc.stdout)
+        check(doc["threads"], "no threads in the JSON")
+        check(not doc.get("goroutines"), "goroutines read with the wrong format: %d"
+              % len(doc.get("goroutines") or []))
+    with copy_as_release(path, 21) as copy:
         for_each_fixture(one, [(label + " as go1.21", copy)])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_go_absent_for_c_programs():
