@@ -28,6 +28,9 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# Programs the tests and scripts/go-layout.sh run, built on the library.
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tools/%)
 FIXTURE_C := $(wildcard tests/fixtures/*.c)
 FIXTURE_CXX := $(wildcard tests/fixtures/*.cc)
 FIXTURES := $(FIXTURE_C:tests/fixtures/%.c=$(B)/fixtures/%) $(FIXTURE_CXX:tests/fixtures/%.cc=$(B)/fixtures/%)
@@ -65,6 +68,10 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libcleak.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcleak.a $(LIBS)
 
+$(B)/tools/%: tests/tools/%.c $(B)/libcleak.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libcleak.a $(LIBS)
+
 FIXTURE_CFLAGS := -O1 -g -pthread
 $(B)/fixtures/fp-callers: FIXTURE_CFLAGS := -O0 -g -pthread -fno-omit-frame-pointer
 # The same fixture linked statically and as a non-PIE executable.
@@ -97,10 +104,10 @@ $(B)/examples/%: examples/%.c
 	@mkdir -p $(@D)
 	$(CC) -O1 -g -pthread -o $@ $<
 
-check: all $(UNIT_BINS) $(FIXTURES) $(EXAMPLES) go-fixtures
+check: all $(UNIT_BINS) $(TOOLS) $(FIXTURES) $(EXAMPLES) go-fixtures
 	python3 tests/run.py
 
-# The Go fixtures, built with each Go release cleak reads (Go 1.21-1.26).
+# The Go fixtures, built with each Go release cleak has tables for (cleak.h).
 go-fixtures:
 	sh scripts/go-fixtures.sh
 

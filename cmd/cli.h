@@ -109,6 +109,9 @@ void render_frames(const struct cleak_thread *t, FILE *f);
 const char *render_base_name(const char *path);
 
 /* render-go.c: "Go go1.26.0, module m: 42 goroutines ..." */
+/* Why a Go program was read without cleak's own table for its release,
+ * in buf; NULL when it was read with it. */
+const char *render_go_layout_note(const struct cleak_go *go, char *buf, size_t size);
 void render_go_summary(const struct cleak_snapshot *snap, FILE *f);
 /* The goroutines grouped, biggest pile first (before the threads). */
 void render_go_text(const struct cleak_snapshot *snap, const struct render_opts *o, FILE *f);

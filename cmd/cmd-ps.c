@@ -184,6 +184,11 @@ static int run_ps(int argc, char **argv)
 			printf("%10s", r.go.is_go || !r.exe_readable ? "?" : "-");
 		printf("  %-10s %-16s %s\n", r.go.is_go ? r.go.version : r.exe_readable ? "-" : "?",
 		       r.name, r.exe_readable ? r.exe : "(not allowed to look)");
+		/* a Go program whose goroutines were not counted: say why
+		 * (an unknown release is no permission problem) */
+		if (r.go.is_go && r.go.goroutines < 0)
+			fprintf(stderr, "cleak ps: %d (%s): goroutines not counted: %s\n", r.pid,
+				r.name, r.go_error ? r.go_error : "unknown reason");
 	}
 	if (json) {
 		puts(json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PRETTY |

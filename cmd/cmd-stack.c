@@ -155,6 +155,7 @@ static bool thread_incomplete(const struct cleak_thread *t)
  */
 static int check_goroutines(const struct cleak_snapshot *snap, int rc)
 {
+	char note[512];
 	size_t i;
 
 	if (!snap->go)
@@ -163,6 +164,10 @@ static int check_goroutines(const struct cleak_snapshot *snap, int rc)
 		cli_error("%s", snap->go->error);
 		return rc ? rc : EXIT_PARTIAL;
 	}
+	/* A newer release read all the same: said on stderr too, so that
+	 * --json and --format go readers see it. */
+	if (render_go_layout_note(snap->go, note, sizeof(note)))
+		cli_error("note: %s", note);
 	for (i = 0; i < snap->go->ngoroutines; i++)
 		if (snap->go->goroutines[i].error && !snap->go->goroutines[i].system)
 			return rc ? rc : EXIT_PARTIAL;

@@ -301,6 +301,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
 		printf("cleak %s\n", CLEAK_VERSION);
+		printf("reads Go 1.%d to 1.%d with its own tables, newer Go releases through their "
+		       "DWARF\n", CLEAK_GO_OLDEST, CLEAK_GO_NEWEST);
 		return 0;
 	}
 	if (argv[1][0] == '-') {

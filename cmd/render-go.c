@@ -24,8 +24,27 @@ static bool user_goroutine(const struct cleak_goroutine *g)
 	return !g->system;
 }
 
+const char *render_go_layout_note(const struct cleak_go *go, char *buf, size_t size)
+{
+	int minor = 0;
+
+	if (!go || go->layout == CLEAK_GO_LAYOUT_BUILTIN || go->error)
+		return NULL;
+	if (go->version)
+		sscanf(go->version, "go1.%d", &minor);
+	snprintf(buf, size, "Go 1.%d is newer than this cleak: %s; frames are shown, and waits "
+		 "judged, by Go 1.%d's rules", minor,
+		 go->layout == CLEAK_GO_LAYOUT_DWARF
+		 ? "its runtime's layout was read from the binary's DWARF"
+		 : "the binary has no DWARF, so it was read with the newest layout cleak knows, "
+		   "which passed every check (cleak-stack(1), Go releases)",
+		 go->rules_minor);
+	return buf;
+}
+
 void render_go_summary(const struct cleak_snapshot *snap, FILE *f)
 {
+	char note[512];
 	const struct cleak_go *go = snap->go;
 
 	if (!go)
@@ -43,6 +62,8 @@ void render_go_summary(const struct cleak_snapshot *snap, FILE *f)
 		fprintf(f, ", read without stopping it; %zu moved while read and %s left out",
 			go->nskipped, go->nskipped == 1 ? "was" : "were");
 	fputc('\n', f);
+	if (render_go_layout_note(go, note, sizeof(note)))
+		fprintf(f, "(%s)\n", note);
 }
 
 void render_frame_line(const struct cleak_frame *fr, size_t idx, FILE *f)

@@ -936,6 +936,10 @@ static int open_go(struct cleak_snapshot *snap)
 		cleak__gobin_free(gb);
 		return cleak__fail(ENOMEM, "out of memory");
 	}
+	snap->go->layout = gb->layout_source;
+	snap->go->rules_minor = gb->layout ? gb->layout->minor : 0;
+	if (gb->layout && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
+		snap->go->rules_minor = cleak__golayout_newest()->minor;
 	if (err) {
 		snap->go->error = strdup(cleak_errmsg());
 		cleak__gobin_free(gb);

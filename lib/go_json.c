@@ -5,6 +5,7 @@
  * are documented in cleak-stack(1) and only ever added to.
  */
 #include "gobinary.h"
+#include "gowait.h"
 #include "wait_json.h"
 
 #include <errno.h>
@@ -59,7 +60,7 @@ void cleak__write_goroutine_fields(struct cleak__jw *w, const struct cleak_gorou
 {
 	char header[256];
 	size_t i;
-	bool select = g->wait_reason && strcmp(g->wait_reason, "select") == 0;
+	bool select = cleak__gowait_kind(g->wait_reason) == CLEAK__GOWAIT_SELECT;
 
 	cleak_goroutine_header(g, header, sizeof(header));
 	cleak__jw_key(w, "goid");
@@ -151,9 +152,17 @@ static void write_goroutine(struct cleak__jw *w, const struct cleak_goroutine *g
 	cleak__jw_object_end(w);
 }
 
+/* go.layout: where the runtime's layout came from (cleak.h). */
+static const char *const layout_names[] = {
+	[CLEAK_GO_LAYOUT_BUILTIN] = "built-in",
+	[CLEAK_GO_LAYOUT_DWARF] = "dwarf",
+	[CLEAK_GO_LAYOUT_CHECKED] = "checked",
+};
+
 void cleak__write_go(struct cleak__jw *w, const struct cleak_snapshot *snap)
 {
 	const struct cleak_go *go = snap->go;
+	char rules[16];
 	size_t i;
 
 	cleak__jw_key(w, "go");
@@ -179,6 +188,15 @@ void cleak__write_go(struct cleak__jw *w, const struct cleak_snapshot *snap)
 	cleak__jw_bool(w, go->nonblocking);
 	cleak__jw_key(w, "error");
 	cleak__jw_string(w, go->error);
+	cleak__jw_key(w, "layout");
+	cleak__jw_string(w, layout_names[go->layout]);
+	cleak__jw_key(w, "rules");
+	if (go->rules_minor) {
+		snprintf(rules, sizeof(rules), "go1.%d", go->rules_minor);
+		cleak__jw_string(w, rules);
+	} else {
+		cleak__jw_null(w);
+	}
 	cleak__jw_object_end(w);
 	cleak__jw_key(w, "goroutines");
 	cleak__jw_array_begin(w);
@@ -348,6 +366,11 @@ int cleak__read_go(struct cleak_snapshot *snap, json_object *root)
 	    ((s = cleak__json_str(jgo, "error")) && !(go->error = strdup(s))))
 		return cleak__fail(ENOMEM, "out of memory");
 	go->nskipped = (size_t)cleak__json_int(jgo, "skipped", 0);
+	for (i = 0; (s = cleak__json_str(jgo, "layout")) && i < CLEAK__ARRAY_SIZE(layout_names); i++)
+		if (strcmp(s, layout_names[i]) == 0)
+			go->layout = (enum cleak_go_layout)i;
+	if ((s = cleak__json_str(jgo, "rules")))
+		sscanf(s, "go1.%d", &go->rules_minor);
 	go->nonblocking = cleak__json_bool(jgo, "nonblocking");
 	if (!json_object_object_get_ex(root, "goroutines", &jgs) ||
 	    !json_object_is_type(jgs, json_type_array))

@@ -28,15 +28,8 @@
 #define PCLNTAB_MAGIC_120 0xfffffff1u	/* Go 1.20 and later */
 #define PCLNTAB_MAGIC_118 0xfffffff0u	/* Go 1.18, 1.19 */
 
-/*
- * runtime.moduledata field offsets (amd64, symtab.go) that hold in every
- * release cleak reads; types and gofunc move (1.20 inserts covctrs) and
- * are in the release's layout.
- */
-#define MD_TEXT 176
-#define MD_ETEXT 184
-#define MD_NOPTRDATA 192
-#define MD_READ_LEN 328
+/* How much of runtime.moduledata is read: past every field a layout names. */
+#define MD_READ_MAX 1024
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -89,6 +82,16 @@ const uint8_t *cleak__gobin_at(const struct cleak__gobin *gb, uint64_t vaddr, si
 	return NULL;
 }
 
+const struct cleak__gobin_seg *cleak__gobin_seg_of(const struct cleak__gobin *gb, uint64_t vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < gb->nsegs; i++)
+		if (vaddr >= gb->segs[i].vaddr && vaddr - gb->segs[i].vaddr < gb->segs[i].memsz)
+			return &gb->segs[i];
+	return NULL;
+}
+
 static void load_segments(struct cleak__gobin *gb, Elf *elf)
 {
 	GElf_Phdr ph;
@@ -102,6 +105,8 @@ static void load_segments(struct cleak__gobin *gb, Elf *elf)
 		gb->segs[gb->nsegs].vaddr = ph.p_vaddr;
 		gb->segs[gb->nsegs].offset = ph.p_offset;
 		gb->segs[gb->nsegs].filesz = ph.p_filesz;
+		gb->segs[gb->nsegs].memsz = ph.p_memsz;
+		gb->segs[gb->nsegs].flags = ph.p_flags;
 		gb->nsegs++;
 	}
 }
@@ -281,7 +286,7 @@ static int parse_pclntab(struct cleak__gobin *gb, Elf *elf)
 	    h[4] || h[5] || h[7] != 8)
 		return cleak__fail(EINVAL, "its .gopclntab header is not one cleak knows "
 				   "(magic %#x); the binary may be packed or obfuscated", rd32(h));
-	if ((rd32(h) == PCLNTAB_MAGIC_120) != (gb->minor >= 20))
+	if ((rd32(h) == PCLNTAB_MAGIC_120) != !!(gb->layout->flags & CLEAK__GO_PCLNTAB_120))
 		return cleak__fail(EINVAL, "the function table (.gopclntab, magic %#x) of this "
 				   "%s binary is not in that release's format; the binary may "
 				   "have been altered; goroutines are not shown", rd32(h), gb->version);
@@ -505,6 +510,19 @@ static int find_bias(struct cleak__gobin *gb, Elf *elf, const struct cleak_snaps
 	return -ENOENT;
 }
 
+/* How much of moduledata holds every field the layout names. */
+static size_t md_read_len(const struct cleak__golayout *L)
+{
+	uint32_t fields[] = { L->md_text, L->md_etext, L->md_types, L->md_etypes, L->md_gofunc };
+	uint32_t end = 0;
+	size_t i;
+
+	for (i = 0; i < CLEAK__ARRAY_SIZE(fields); i++)
+		if (fields[i] + 8 > end)
+			end = fields[i] + 8;
+	return end;
+}
+
 /*
  * runtime.firstmoduledata: a symbol; Go 1.26's .go.module section; or,
  * stripped and older, the word in .noptrdata that points at the pclntab
@@ -515,7 +533,9 @@ static int find_moduledata(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 {
 	uint64_t pcln_rt = (uint64_t)(gb->pcln - gb->image), want;
 	uint64_t md = symbol(elf, "runtime.firstmoduledata", NULL);
-	uint8_t buf[MD_READ_LEN];
+	const struct cleak__golayout *L = gb->layout;
+	uint8_t buf[MD_READ_MAX];
+	size_t len = md_read_len(L);
 	GElf_Shdr sh;
 	GElf_Phdr ph;
 	size_t n, i;
@@ -547,23 +567,19 @@ static int find_moduledata(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 				md = sh.sh_addr + gb->bias + i * 8;
 		free(words);
 	}
-	if (!md || cleak__read_target(pid, md, buf, sizeof(buf)) != sizeof(buf))
+	if (!md || len > sizeof(buf) || cleak__read_target(pid, md, buf, len) != len)
 		return cleak__fail(ENOENT, "cannot find the runtime's module data "
 				   "(runtime.firstmoduledata)");
 	if (want && rd64(buf) != want)
 		return cleak__fail(EINVAL, "the runtime's module data does not point at "
 				   "its .gopclntab");
 	gb->moduledata = md;
-	gb->text = rd64(buf + MD_TEXT);
-	gb->etext = rd64(buf + MD_ETEXT);
-	gb->types = rd64(buf + gb->layout->md_types);
-	gb->etypes = rd64(buf + gb->layout->md_types + 8);
-	gb->gofunc = rd64(buf + gb->layout->md_gofunc);
-	if (!gb->text || gb->etext <= gb->text || gb->etypes < gb->types)
-		return cleak__fail(EINVAL, "the runtime's module data is not one cleak "
-				   "can read (text %#lx-%#lx)", (unsigned long)gb->text,
-				   (unsigned long)gb->etext);
-	return 0;
+	gb->text = rd64(buf + L->md_text);
+	gb->etext = rd64(buf + L->md_etext);
+	gb->types = rd64(buf + L->md_types);
+	gb->etypes = rd64(buf + L->md_etypes);
+	gb->gofunc = rd64(buf + L->md_gofunc);
+	return cleak__go_check_moduledata(gb);
 }
 
 /*
@@ -644,41 +660,47 @@ static int find_allgs(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 			   "in this stripped binary");
 }
 
-/*
- * runtime.waitReasonStrings, [N]string in .data: the wait reasons as the
- * binary itself names them.  Only with .symtab; otherwise the tables for
- * the release (goruntime.c) are used.
- */
-static void read_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid)
+int cleak__gobin_read_strings(const struct cleak__gobin *gb, pid_t pid, uint64_t addr, size_t n,
+			      char ***out)
 {
-	uint64_t size = 0, addr = symbol(elf, "runtime.waitReasonStrings", &size);
-	uint64_t *hdrs;
-	size_t n, i;
+	uint64_t *hdrs = n && n <= 256 ? malloc(n * 16) : NULL;
+	char **v = hdrs ? calloc(n, sizeof(*v)) : NULL;
+	size_t i;
 
-	if (!addr || !size || size % 16 || size > 256 * 16)
-		return;
-	n = size / 16;
-	hdrs = malloc(size);
-	gb->waitreasons = calloc(n, sizeof(*gb->waitreasons));
-	if (!hdrs || !gb->waitreasons ||
-	    cleak__read_target(pid, addr + gb->bias, hdrs, size) != size)
+	*out = NULL;
+	if (!v || cleak__read_target(pid, addr, hdrs, n * 16) != n * 16)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		uint64_t ptr = hdrs[2 * i], len = hdrs[2 * i + 1];
 		const uint8_t *s = len ? cleak__gobin_at(gb, ptr - gb->bias, len) : (const uint8_t *)"";
 
-		if (!s || len > 128 || !(gb->waitreasons[i] = strndup((const char *)s, len)))
+		if (!s || len > 128 || !(v[i] = strndup((const char *)s, len)))
 			goto fail;
 	}
-	gb->nwaitreasons = n;
 	free(hdrs);
-	return;
+	*out = v;
+	return 0;
 fail:
-	for (i = 0; gb->waitreasons && i < n; i++)
-		free(gb->waitreasons[i]);
-	free(gb->waitreasons);
-	gb->waitreasons = NULL;
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 	free(hdrs);
+	return -EINVAL;
+}
+
+/*
+ * runtime.waitReasonStrings, [N]string in .data: the wait reasons as the
+ * binary itself names them, when .symtab says where (otherwise the table
+ * of the release, goruntime.c, or for a newer release gocheck.c's search).
+ */
+static void read_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid)
+{
+	uint64_t size = 0, addr = symbol(elf, "runtime.waitReasonStrings", &size);
+
+	if (!addr || !size || size % 16)
+		return;
+	if (cleak__gobin_read_strings(gb, pid, addr + gb->bias, size / 16, &gb->waitreasons) == 0)
+		gb->nwaitreasons = size / 16;
 }
 
 static int map_file(const char *path, const uint8_t **image, size_t *len)
@@ -752,14 +774,9 @@ int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **o
 	}
 	*out = gb;
 	gb->minor = go_minor(gb->version);
-	gb->layout = cleak__golayout_for(gb->minor);
-	if (!gb->layout) {
-		err = cleak__fail(ENOTSUP, "Go %s is not known to this cleak (it reads Go 1.%d to "
-				  "1.%d); goroutines are not shown", gb->version,
-				  CLEAK__GO_OLDEST, CLEAK__GO_NEWEST);
-		goto out;
-	}
-	err = parse_pclntab(gb, elf);
+	err = cleak__go_choose_layout(gb, elf);
+	if (!err)
+		err = parse_pclntab(gb, elf);
 	if (!err)
 		err = find_bias(gb, elf, snap) ? cleak__fail(ENOENT, "cannot find where %s is "
 							     "mapped", snap->exe ? snap->exe : path) : 0;
@@ -769,7 +786,8 @@ int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **o
 		err = find_allgs(gb, elf, snap->pid);
 	if (!err)
 		read_waitreasons(gb, elf, snap->pid);
-out:
+	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
+		err = cleak__go_find_waitreasons(gb, elf, snap->pid);
 	elf_end(elf);
 	return err;
 }
@@ -789,6 +807,7 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	free(gb->stack_arena2);
 	free(gb->scratch.buf);
 	free(gb->chan_types);
+	free(gb->chan_elemsizes);
 	cleak__go_release_prefetch(&gb->pre);
 	if (gb->image)
 		munmap((void *)gb->image, gb->image_len);

@@ -10,32 +10,65 @@
 
 #include "internal.h"
 
+#include <libelf.h>
+
 /*
- * Where the runtime keeps what cleak reads, for one Go release on amd64
- * (offsets in bytes).  Checked against each release's DWARF and against
- * the runtime's own goroutine dump (tests/e2e/test_go.py).
+ * One Go release, as cleak reads it on amd64: where the runtime keeps what
+ * cleak reads (offsets in bytes), and how that release behaves where
+ * cleak's rules differ by release (CLEAK__GO_* flags).  The built-in rows
+ * (goruntime.c) were generated from each release's DWARF by
+ * scripts/go-layout.sh and are checked against the fixtures built with
+ * that release (tests/e2e/test_go.py); for a release cleak has not seen,
+ * godwarf.c reads the same row from the binary's DWARF.
  */
 struct cleak__golayout {
 	int minor;			/* Go 1.<minor> */
+	unsigned flags;			/* CLEAK__GO_* */
+	/* runtime.g */
 	uint32_t g_size;
 	uint32_t g_m, g_sched, g_syscallsp, g_syscallpc, g_atomicstatus, g_goid;
 	uint32_t g_waitsince, g_waitreason, g_lockedm, g_parentgoid, g_gopc;
 	uint32_t g_startpc, g_waiting;
-	uint32_t m_procid;
+	uint32_t m_procid;		/* runtime.m */
 	uint32_t sudog_size, sudog_c, sudog_waitlink;
-	uint32_t hchan_elemtype;
-	uint32_t md_types, md_gofunc;	/* runtime.moduledata (symtab.go) */
+	uint32_t hchan_elemtype;	/* runtime.hchan */
+	/* runtime.moduledata (symtab.go) */
+	uint32_t md_text, md_etext, md_types, md_etypes, md_gofunc;
 	uint8_t funcid_wrapper;		/* abi.FuncIDWrapper */
 	const char *const *waitreasons;	/* runtime.waitReasonStrings */
 	size_t nwaitreasons;
 	size_t nstatuses;		/* entries of gStatusStrings */
 };
 
-/* The fixed parts of runtime.g (all releases 1.19-1.26). */
+/* How a release behaves, where cleak's rules follow it. */
+enum {
+	/* Go 1.20 and older: the traceback walks at most 100 physical
+	 * frames and records no parent goroutine ("in goroutine N") */
+	CLEAK__GO_OLD_TRACEBACK = 1u << 0,
+	/* Go 1.20 on: the function table of pcHeader magic 0xfffffff1 */
+	CLEAK__GO_PCLNTAB_120 = 1u << 1,
+	/* Go 1.23 on: isExportedRuntime looks at the method of a receiver
+	 * ("runtime.(*Frames).Next"), not only at the first letter */
+	CLEAK__GO_EXPORTED_RUNTIME_123 = 1u << 2,
+	/* Go 1.25 on: runtime.runFinalizers and runCleanups are shown */
+	CLEAK__GO_SHOWS_FINALIZERS = 1u << 3,
+	/* Go 1.26 and older: the leak detector also reports goroutine 1
+	 * parked in select {}; Go 1.27 puts it back (mgc.go
+	 * findGoroutineLeaks), so cleak does not call it leaked either */
+	CLEAK__GO_MAIN_SELECT_LEAKS = 1u << 4,
+};
+
+/* The fixed parts of runtime.g, gobuf and hchan (every release cleak
+ * reads; godwarf.c checks them for a release it has not seen). */
 #define CLEAK__G_STACK_LO 0
 #define CLEAK__G_STACK_HI 8
 #define CLEAK__GOBUF_SP 0
 #define CLEAK__GOBUF_PC 8
+#define CLEAK__HCHAN_QCOUNT 0
+#define CLEAK__HCHAN_DATAQSIZ 8
+#define CLEAK__HCHAN_ELEMSIZE 24
+#define CLEAK__HCHAN_CLOSED 28
+#define CLEAK__SUDOG_G 0
 
 /* runtime2.go goroutine states. */
 enum {
@@ -46,12 +79,30 @@ enum {
 };
 #define CLEAK__G_SCAN 0x1000
 
-/* The releases cleak reads: Go 1.<OLDEST> to Go 1.<NEWEST>. */
-#define CLEAK__GO_OLDEST 19
-#define CLEAK__GO_NEWEST 26
+/* The releases cleak has tables for: Go 1.<OLDEST> to Go 1.<NEWEST>. */
+#define CLEAK__GO_OLDEST CLEAK_GO_OLDEST
+#define CLEAK__GO_NEWEST CLEAK_GO_NEWEST
 
 /* The layout for Go 1.<minor>, or NULL for a release cleak does not know. */
 const struct cleak__golayout *cleak__golayout_for(int minor);
+/* The newest row: the rules a newer release is read by. */
+const struct cleak__golayout *cleak__golayout_newest(void);
+
+/* godwarf.c: what the runtime's DWARF says, for a release cleak has not seen. */
+struct cleak__godwarf {
+	/* every offset, funcid_wrapper and nstatuses; minor, flags and
+	 * waitreasons are left 0 */
+	struct cleak__golayout layout;
+	uint64_t waitreasons_addr;	/* file address of runtime.waitReasonStrings, 0 when absent */
+	size_t nwaitreasons;		/* its array length */
+	/* values of the runtime.waitReason* constants cleak acts on, -1 when absent */
+	int wr_chan_receive, wr_chan_send, wr_select, wr_select_no_cases,
+	    wr_chan_receive_nil, wr_chan_send_nil;
+};
+/* 0; -ENOENT with a message when the binary has no DWARF (stripped, -w);
+ * -EINVAL with a message that names the type, member or constant that is
+ * missing or not what cleak expects. */
+int cleak__godwarf_read(Elf *elf, struct cleak__godwarf *out);
 /* gStatusStrings[status], "???" when out of range (as goroutineheader). */
 const char *cleak__gostatus_name(uint32_t status);
 
@@ -75,9 +126,12 @@ struct cleak__gobin {
 	char *module;			/* main module path, NULL if none */
 	char *main_path;		/* main package path */
 	const struct cleak__golayout *layout;	/* NULL: unknown release */
+	enum cleak_go_layout layout_source;
+	struct cleak__golayout own;	/* a newer release's row (layout points here) */
 	uint64_t bias;			/* runtime address - file address */
-	struct {
-		uint64_t vaddr, offset, filesz;
+	struct cleak__gobin_seg {
+		uint64_t vaddr, offset, filesz, memsz;
+		uint32_t flags;		/* PF_X, PF_W, PF_R */
 	} segs[16];			/* PT_LOAD: file address -> file offset */
 	size_t nsegs;
 
@@ -103,6 +157,7 @@ struct cleak__gobin {
 	 * element types of go->chans (until named) */
 	uint8_t *stack_arena, *stack_arena2;
 	uint64_t *chan_types;
+	uint16_t *chan_elemsizes;	/* hchan.elemsize of each of go->chans */
 	/* frozen capture: what was read before the freeze (gocapture.c) */
 	struct cleak__goprefetch {
 		struct cleak_goroutine *goroutines;
@@ -119,6 +174,7 @@ struct cleak__gobin {
 	/* runtime.waitReasonStrings read from the binary, if it could be */
 	char **waitreasons;
 	size_t nwaitreasons;
+	struct cleak__godwarf dwarf;	/* layout_source DWARF: what it said */
 };
 
 /*
@@ -129,6 +185,12 @@ struct cleak__gobin {
  */
 int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **out);
 void cleak__gobin_free(struct cleak__gobin *gb);
+/* n Go strings ({ptr, len} pairs at runtime address `addr`) copied out
+ * of the process: 0, or -EINVAL when one does not point into the binary. */
+int cleak__gobin_read_strings(const struct cleak__gobin *gb, pid_t pid, uint64_t addr, size_t n,
+			      char ***out);
+/* The segment holding file address `vaddr`, or NULL. */
+const struct cleak__gobin_seg *cleak__gobin_seg_of(const struct cleak__gobin *gb, uint64_t vaddr);
 /* Just the version of the Go executable at `path` ("" if not Go). */
 int cleak__go_version_of(const char *path, char *version, size_t size);
 
@@ -165,6 +227,44 @@ const char *cleak__gofunc_name_at(const struct cleak__gobin *gb, int32_t nameoff
 const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
 			       uint64_t pc, int *line);
 
+/* The fields of runtime.g that cleak uses, as read (gocapture.c). */
+struct graw {
+	uint64_t addr;
+	uint64_t stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc;
+	uint64_t goid, lockedm, parentgoid, gopc, startpc, waiting;
+	int64_t waitsince;
+	uint32_t status;
+	uint8_t waitreason;
+};
+
+/*
+ * gocheck.c: what cleak checks before it reads a release it has no table
+ * for (the checks are named in cleak-stack(1), GO RELEASES).
+ */
+/* Pick gb->layout for gb->minor: the built-in row, else one from the
+ * binary's DWARF, else (stripped) the newest row, to be checked. */
+int cleak__go_choose_layout(struct cleak__gobin *gb, Elf *elf);
+/* The wait-reason table of a newer release: from .symtab or DWARF, else
+ * found by its content; and the reasons cleak acts on must be in it. */
+int cleak__go_find_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid);
+/* The fields of a layout lie inside their structs. */
+int cleak__golayout_check(const struct cleak__gobin *gb, const struct cleak__golayout *L);
+/* moduledata's fields must point where such data lives in the binary. */
+int cleak__go_check_moduledata(const struct cleak__gobin *gb);
+/*
+ * Before goroutines read with a layout not from cleak's own table are
+ * kept: the invariants of their gs (gs[i] is snap->go->goroutines[i];
+ * those with skip[i] moved while read and are not looked at; without a
+ * snapshot, their threads are not).  0, or -EPROTO with a message naming
+ * the first that failed.
+ */
+int cleak__go_check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+		       const struct graw *gs, size_t n, const bool *skip);
+/* The same for what capture found beyond the gs: sudogs that do not name
+ * their goroutine, channels whose element type is not a type. */
+int cleak__go_check_refusal(const struct cleak__gobin *gb, const char *what, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /*
  * gocapture.c: read the goroutines.  PREFETCH, before a freeze, copies
  * stacks while the process runs; FROZEN, with every thread stopped, reads
@@ -173,7 +273,6 @@ const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak
  * nothing and leaves out what moved.
  */
 enum cleak__go_mode { CLEAK__GO_PREFETCH, CLEAK__GO_FROZEN, CLEAK__GO_NONBLOCKING };
-struct graw;
 struct gchans;
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb,
 		      enum cleak__go_mode mode, size_t stack_limit);

@@ -15,6 +15,7 @@
  * (../shared/docs/go-runtime.md §7).
  */
 #include "gobinary.h"
+#include "gowait.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -153,16 +154,6 @@ fallback:
 	free(first);
 	read_iov(pid, p, n);
 }
-
-/* The fields of runtime.g that cleak uses. */
-struct graw {
-	uint64_t addr;
-	uint64_t stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc;
-	uint64_t goid, lockedm, parentgoid, gopc, startpc, waiting;
-	int64_t waitsince;
-	uint32_t status;
-	uint8_t waitreason;
-};
 
 static uint64_t u64_at(const uint8_t *b, uint32_t off)
 {
@@ -382,29 +373,30 @@ static const char *wait_reason(const struct cleak__gobin *gb, uint8_t i)
 	return i < gb->layout->nwaitreasons ? gb->layout->waitreasons[i] : NULL;
 }
 
-static bool reason_is(const struct cleak_goroutine *gr, const char *r)
+static enum cleak__gowait_kind wait_kind(const struct cleak_goroutine *gr)
 {
-	return gr->wait_reason && strcmp(gr->wait_reason, r) == 0;
+	return cleak__gowait_kind(gr->wait_reason);
 }
 
-/* A wait nothing can end: a nil channel has no other side, and a select
- * without cases has nothing to select (chan.go, select.go block()). */
-static bool leaked_for_certain(const struct cleak_goroutine *gr)
+/*
+ * A wait nothing can end (gowait.h), or one the runtime's leak detector
+ * has proven (_Gleaked, Go 1.26 on).  Goroutine 1 in select {} is main
+ * blocking by design; from Go 1.27 the runtime does not report it (it
+ * puts allgs[0] back to _Gwaiting, mgc.go), and neither does cleak.
+ */
+static bool leaked_for_certain(const struct cleak__golayout *L, const struct cleak_goroutine *gr)
 {
-	/* Go 1.26's leak detector (GOEXPERIMENT=goroutineleakprofile) has
-	 * proven it: the runtime marked it _Gleaked */
+	if (gr->goid == 1 && !(L->flags & CLEAK__GO_MAIN_SELECT_LEAKS) &&
+	    wait_kind(gr) == CLEAK__GOWAIT_SELECT_NO_CASES)
+		return false;
 	if (gr->status == CLEAK__G_LEAKED)
 		return true;
-	return gr->status == CLEAK__G_WAITING &&
-	       (reason_is(gr, "chan receive (nil chan)") || reason_is(gr, "chan send (nil chan)") ||
-		reason_is(gr, "select (no cases)"));
+	return gr->status == CLEAK__G_WAITING && cleak__gowait_endless(gr->wait_reason);
 }
 
 static bool on_channel(const struct cleak_goroutine *gr)
 {
-	return gr->status == CLEAK__G_WAITING &&
-	       (reason_is(gr, "chan receive") || reason_is(gr, "chan send") ||
-		reason_is(gr, "select"));
+	return gr->status == CLEAK__G_WAITING && cleak__gowait_on_channel(gr->wait_reason);
 }
 
 /* The target's CLOCK_MONOTONIC now (the runtime's nanotime), adding the
@@ -431,6 +423,8 @@ struct go_read {
 	struct graw *gs;
 	size_t ngs;
 	uint64_t *sudogs;	/* per goroutine: its first sudog (g.waiting) */
+	size_t bad_sudogs;	/* whose g is not the goroutine waiting on them */
+	size_t bad_chans;	/* read, but with no element type */
 };
 
 /* Copy each goroutine's stack, its thread id and its channels. */
@@ -598,10 +592,14 @@ static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gch
 			next[g] = 0;
 			if (!p[i].ok)
 				continue;
+			/* every sudog names the goroutine it belongs to, and
+			 * its channel (a select's every case too) */
+			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c))
+				r->bad_sudogs++;
 			if (u64_at(s, L->sudog_c))
 				err = add_gchan(gc, g, u64_at(s, L->sudog_c));
 			/* a send or receive has one sudog; only a select links more */
-			if (reason_is(&go->goroutines[g], "select"))
+			if (wait_kind(&go->goroutines[g]) == CLEAK__GOWAIT_SELECT)
 				next[g] = u64_at(s, L->sudog_waitlink);
 		}
 	}
@@ -626,7 +624,7 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 {
 	struct cleak_go *go = r->snap->go;
 	const struct cleak__golayout *L = r->L;
-	size_t i, j, n = 0, hlen = L->hchan_elemtype + 8;
+	size_t i, j, n = 0, hlen = CLEAK__MAX(L->hchan_elemtype + 8, CLEAK__HCHAN_CLOSED + 4);
 	uint64_t *addrs;
 	uint8_t *raw;
 	struct piece *p;
@@ -646,9 +644,10 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 	n = j;
 	go->chans = calloc(n + 1, sizeof(*go->chans));
 	r->gb->chan_types = calloc(n + 1, sizeof(*r->gb->chan_types));
+	r->gb->chan_elemsizes = calloc(n + 1, sizeof(*r->gb->chan_elemsizes));
 	raw = malloc((n + 1) * hlen);
 	p = calloc(n + 1, sizeof(*p));
-	if (!go->chans || !r->gb->chan_types || !raw || !p) {
+	if (!go->chans || !r->gb->chan_types || !r->gb->chan_elemsizes || !raw || !p) {
 		free(addrs);
 		free(raw);
 		free(p);
@@ -668,12 +667,15 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 		c->address = addrs[i];
 		if (!p[i].ok)
 			continue;
-		c->len = u64_at(h, 0);
-		c->cap = u64_at(h, 8);
-		memcpy(&closed, h + 28, sizeof(closed));
+		c->len = u64_at(h, CLEAK__HCHAN_QCOUNT);
+		c->cap = u64_at(h, CLEAK__HCHAN_DATAQSIZ);
+		memcpy(&closed, h + CLEAK__HCHAN_CLOSED, sizeof(closed));
+		memcpy(&r->gb->chan_elemsizes[i], h + CLEAK__HCHAN_ELEMSIZE, 2);
 		c->closed = closed != 0;
 		/* the type, named once the target runs again */
 		r->gb->chan_types[i] = u64_at(h, L->hchan_elemtype);
+		/* every channel has an element type, chan struct{} too */
+		r->bad_chans += !r->gb->chan_types[i];
 	}
 	go->nchans = n;
 	for (i = 0; i < gc->n; i++) {
@@ -688,9 +690,9 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 		if (!c)
 			continue;
 		gr->chans[gr->nchans++] = c;
-		if (reason_is(gr, "chan send"))
+		if (wait_kind(gr) == CLEAK__GOWAIT_CHAN_SEND)
 			c->senders++;
-		else if (reason_is(gr, "chan receive"))
+		else if (wait_kind(gr) == CLEAK__GOWAIT_CHAN_RECEIVE)
 			c->receivers++;
 		else
 			c->selecting++;
@@ -722,7 +724,7 @@ static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const 
 	gr->parent_goid = g->parentgoid;
 	gr->gopc = g->gopc;
 	gr->startpc = g->startpc;
-	gr->leaked = leaked_for_certain(gr);
+	gr->leaked = leaked_for_certain(r->L, gr);
 }
 
 /*
@@ -848,6 +850,40 @@ void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
 	pre->n = 0;
 }
 
+/* Drop every goroutine read: what a failed check leaves. */
+static void drop_all(struct cleak_go *go)
+{
+	size_t i;
+
+	for (i = 0; i < go->ngoroutines; i++) {
+		free(go->goroutines[i].error);
+		free(go->goroutines[i].chans);
+	}
+	free(go->goroutines);
+	free(go->chans);
+	go->goroutines = NULL;
+	go->chans = NULL;
+	go->ngoroutines = go->nchans = 0;
+}
+
+/* gocheck.c's checks, for a release cleak has no table for. */
+static int check_reading(struct go_read *r, size_t n, const bool *moved)
+{
+	int err;
+
+	if (r->bad_sudogs)
+		err = cleak__go_check_refusal(r->gb, "%zu of its goroutines wait on a sudog that "
+					      "names another goroutine", r->bad_sudogs);
+	else if (r->bad_chans)
+		err = cleak__go_check_refusal(r->gb, "%zu of its channels have no element type",
+					      r->bad_chans);
+	else
+		err = cleak__go_check_gs(r->snap, r->gb, r->gs, n, moved);
+	if (err)
+		drop_all(r->snap->go);
+	return err;
+}
+
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum cleak__go_mode mode,
 		      size_t stack_limit)
 {
@@ -862,6 +898,12 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	int err;
 
 	go->nonblocking = nonblocking;
+	/* A layout not from cleak's own table is checked on what the frozen
+	 * pass reads itself: nothing prefetched is kept for it. */
+	if (mode == CLEAK__GO_PREFETCH && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
+		return 0;
+	if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && (err = cleak__golayout_check(gb, gb->layout)))
+		return err;
 	err = read_allgs(snap->pid, gb, &addrs, &n);
 	if (err)
 		return err;
@@ -926,6 +968,8 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		err = mark_moved(&r, addrs, ok);
 	if (!err)
 		err = read_channels(&r, &gc, ok);
+	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
+		err = check_reading(&r, kept, ok);
 	if (!err && nonblocking)
 		drop_moved(go, ok);
 out:
@@ -945,19 +989,26 @@ out:
  * A type's name: abi.Type.Str, a nameOff at +40, into the module's types
  * section, where a name is a flags byte, a varint length and the bytes.
  * abi.Type.TFlag at +20 with TFlagExtraStar (2) says the stored name has
- * a '*' that is not the type's (internal/abi/type.go).
+ * a '*' that is not the type's (internal/abi/type.go).  *ok is false when
+ * the type is not one: outside the types section, or of another size than
+ * the channel's elements (hchan.elemsize), which a wrong layout gives.
  */
-static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *gb, uint64_t type)
+static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *gb, uint64_t type,
+		       uint16_t elemsize, bool *ok)
 {
-	uint8_t t[24], hdr[4 + 128];
+	uint8_t t[48], hdr[4 + 128];
 	int32_t off;
-	uint64_t len = 0;
+	uint64_t len = 0, size;
 	size_t n, shift = 0, i;
 	char name[sizeof(hdr)];
 
-	if (!type || cleak__read_target(snap->pid, type + 20, t, sizeof(t)) != sizeof(t))
+	*ok = false;
+	if (type < gb->types || type >= gb->etypes ||
+	    cleak__read_target(snap->pid, type, t, sizeof(t)) != sizeof(t))
 		return NULL;
-	memcpy(&off, t + 20, sizeof(off));
+	memcpy(&size, t, sizeof(size));
+	*ok = size == elemsize;
+	memcpy(&off, t + 40, sizeof(off));
 	if (off < 0 || gb->types + (uint64_t)off >= gb->etypes)
 		return NULL;
 	n = cleak__read_target(snap->pid, gb->types + off, hdr, sizeof(hdr));
@@ -972,7 +1023,7 @@ static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *g
 		return NULL;
 	memcpy(name, hdr + i, len);
 	name[len] = '\0';
-	if ((t[0] & 2) && name[0] == '*')
+	if ((t[20] & 2) && name[0] == '*')
 		memmove(name, name + 1, len);
 	return cleak__intern(cleak__snapshot_pool(snap), name);
 }
@@ -980,10 +1031,21 @@ static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *g
 void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb)
 {
 	struct cleak_go *go = snap->go;
+	bool ok, all_ok = true;
 	size_t i;
 
-	for (i = 0; go && gb->chan_types && i < go->nchans; i++)
-		go->chans[i].elem_type = type_name(snap, gb, gb->chan_types[i]);
+	for (i = 0; go && gb->chan_types && i < go->nchans; i++) {
+		go->chans[i].elem_type = type_name(snap, gb, gb->chan_types[i],
+						   gb->chan_elemsizes[i], &ok);
+		/* a channel whose hchan could not be read has no type to check */
+		all_ok &= ok || !gb->chan_types[i];
+	}
+	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && !go->error) {
+		cleak__go_check_refusal(gb, "a channel's element type is not a type of its "
+					"elements' size");
+		go->error = strdup(cleak_errmsg());
+		drop_all(go);
+	}
 	/* Runtime goroutines are known from their start function, without
 	 * unwinding: counts (cleak watch) need no more than this. */
 	for (i = 0; go && i < go->ngoroutines; i++) {
@@ -993,7 +1055,9 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 		go->nsystem += gr->system;
 	}
 	free(gb->chan_types);
+	free(gb->chan_elemsizes);
 	gb->chan_types = NULL;
+	gb->chan_elemsizes = NULL;
 }
 
 int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
@@ -1013,15 +1077,25 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 	ok = calloc(n + 1, sizeof(*ok));
 	err = gs && ok ? read_gs(pid, gb->layout, addrs, n, gs, ok, &scratch) : -ENOMEM;
 	if (!err) {
+		size_t live = 0;
+
 		*count = 0;
 		for (i = 0; i < n; i++) {
 			uint32_t st = gs[i].status & ~CLEAK__G_SCAN;
 			const char *why = st == CLEAK__G_WAITING ? wait_reason(gb, gs[i].waitreason)
 								 : NULL;
 
-			if (ok[i] && !gone(st) && !cleak__go_system(gb, gs[i].startpc, why))
+			if (!ok[i] || gone(st))
+				continue;
+			gs[live++] = gs[i];
+			if (!cleak__go_system(gb, gs[i].startpc, why))
 				(*count)++;
 		}
+		/* nothing is stopped: a g read while it changed may fail a
+		 * check, and the count is refused rather than guessed */
+		if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN &&
+		    (err = cleak__go_check_gs(NULL, gb, gs, live, NULL)))
+			*count = -1;
 	}
 	free(addrs);
 	free(gs);

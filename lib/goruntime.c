@@ -13,7 +13,9 @@
  * Wait reasons, indexed by g.waitreason.  Releases insert and reorder
  * entries (1.20 names the sync waits, which 1.19 calls "semacquire";
  * 1.24 inserts "sync.WaitGroup.Wait", 1.25 "GOMAXPROCS updater (idle)",
- * 1.26 moves the channel reasons), so each has its own table.
+ * 1.26 moves the channel reasons), so each has its own table.  A patch
+ * release may append one: go1.23.0 has 37, go1.23.12 (and its table
+ * here) 38, "GC weak to strong wait".
  */
 static const char *const waitreasons_1_19[] = {
 	"", "GC assist marking", "IO wait", "chan receive (nil chan)",
@@ -119,91 +121,131 @@ static const char *const statuses[] = {
 static const struct cleak__golayout layouts[] = {
 	{
 		/* 1.19: no g.parentGoid ("created by" names no goroutine) */
-		.minor = 19, .g_size = 392, .g_m = 48, .g_sched = 56,
+		.minor = 19, .flags = CLEAK__GO_OLD_TRACEBACK | CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 392, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 232, .g_parentgoid = 0, .g_gopc = 296,
 		.g_startpc = 312, .g_waiting = 328, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .md_types = 280, .md_gofunc = 304,
+		.hchan_elemtype = 32, .md_text = 176, .md_etext = 184,
+		.md_types = 280, .md_etypes = 288, .md_gofunc = 304,
 		.funcid_wrapper = 21, WR(19), .nstatuses = 10,
 	},
 	{
 		/* 1.20: the same g; moduledata gains covctrs before types */
-		.minor = 20, .g_size = 392, .g_m = 48, .g_sched = 56,
+		.minor = 20, .flags = CLEAK__GO_OLD_TRACEBACK | CLEAK__GO_PCLNTAB_120 |
+			CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 392, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 232, .g_parentgoid = 0, .g_gopc = 296,
 		.g_startpc = 312, .g_waiting = 328, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 32, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 21, WR(21), .nstatuses = 10,
 	},
 	{
-		.minor = 21, .g_size = 408, .g_m = 48, .g_sched = 56,
+		.minor = 21, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 408, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 32, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 21, WR(21), .nstatuses = 10,
 	},
 	{
-		.minor = 22, .g_size = 424, .g_m = 48, .g_sched = 56,
+		.minor = 22, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 424, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 32, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 32, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 22, WR(22), .nstatuses = 10,
 	},
 	{
 		/* 1.23: g.syscallbp moves later fields by 8; hchan gains a timer */
-		.minor = 23, .g_size = 432, .g_m = 48, .g_sched = 56,
+		.minor = 23, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_EXPORTED_RUNTIME_123 |
+			CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 432, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 152,
 		.g_goid = 160, .g_waitsince = 176, .g_waitreason = 184,
 		.g_lockedm = 216, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 40, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 22, WR(23), .nstatuses = 10,
 	},
 	{
-		.minor = 24, .g_size = 440, .g_m = 48, .g_sched = 56,
+		.minor = 24, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_EXPORTED_RUNTIME_123 |
+			CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 440, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 112, .g_syscallpc = 120, .g_atomicstatus = 152,
 		.g_goid = 160, .g_waitsince = 176, .g_waitreason = 184,
 		.g_lockedm = 216, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 72,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 40, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 22, WR(24), .nstatuses = 10,
 	},
 	{
 		/* 1.25: gobuf.ret is gone, so everything after sched moves back 8 */
-		.minor = 25, .g_size = 440, .g_m = 48, .g_sched = 56,
+		.minor = 25, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_EXPORTED_RUNTIME_123 |
+			CLEAK__GO_SHOWS_FINALIZERS | CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 440, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 104, .g_syscallpc = 112, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 208, .g_parentgoid = 272, .g_gopc = 280,
 		.g_startpc = 296, .g_waiting = 312, .m_procid = 64,
 		.sudog_size = 88, .sudog_c = 80, .sudog_waitlink = 64,
-		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 40, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
 		.funcid_wrapper = 23, WR(25), .nstatuses = 10,
 	},
 	{
 		/* 1.26: sudog pointers become {vp, vu} pairs; read the vu half,
 		 * which leak detection leaves alone */
-		.minor = 26, .g_size = 456, .g_m = 48, .g_sched = 56,
+		.minor = 26, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_EXPORTED_RUNTIME_123 |
+			CLEAK__GO_SHOWS_FINALIZERS | CLEAK__GO_MAIN_SELECT_LEAKS,
+		.g_size = 456, .g_m = 48, .g_sched = 56,
 		.g_syscallsp = 104, .g_syscallpc = 112, .g_atomicstatus = 144,
 		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
 		.g_lockedm = 208, .g_parentgoid = 280, .g_gopc = 288,
 		.g_startpc = 304, .g_waiting = 320, .m_procid = 64,
 		.sudog_size = 104, .sudog_c = 96, .sudog_waitlink = 72,
-		.hchan_elemtype = 40, .md_types = 296, .md_gofunc = 320,
+		.hchan_elemtype = 40, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 304, .md_gofunc = 320,
+		.funcid_wrapper = 23, WR(26), .nstatuses = 12,
+	},
+	{
+		/* 1.27: moduledata gains typedesclen, itaboffset and itabsize and
+		 * loses typelinks and itablinks; g, m, sudog, hchan and the wait
+		 * reasons are 1.26's.  main in select {} is not a leak. */
+		.minor = 27, .flags = CLEAK__GO_PCLNTAB_120 | CLEAK__GO_EXPORTED_RUNTIME_123 |
+			CLEAK__GO_SHOWS_FINALIZERS,
+		.g_size = 456, .g_m = 48, .g_sched = 56,
+		.g_syscallsp = 104, .g_syscallpc = 112, .g_atomicstatus = 144,
+		.g_goid = 152, .g_waitsince = 168, .g_waitreason = 176,
+		.g_lockedm = 208, .g_parentgoid = 280, .g_gopc = 288,
+		.g_startpc = 304, .g_waiting = 320, .m_procid = 64,
+		.sudog_size = 104, .sudog_c = 96, .sudog_waitlink = 72,
+		.hchan_elemtype = 40, .md_text = 176, .md_etext = 184,
+		.md_types = 296, .md_etypes = 312, .md_gofunc = 344,
 		.funcid_wrapper = 23, WR(26), .nstatuses = 12,
 	},
 };
+
+_Static_assert(CLEAK__ARRAY_SIZE(layouts) == CLEAK__GO_NEWEST - CLEAK__GO_OLDEST + 1,
+	       "one row per release from CLEAK_GO_OLDEST to CLEAK_GO_NEWEST (cleak.h)");
 
 const struct cleak__golayout *cleak__golayout_for(int minor)
 {
@@ -213,6 +255,11 @@ const struct cleak__golayout *cleak__golayout_for(int minor)
 		if (layouts[i].minor == minor)
 			return &layouts[i];
 	return NULL;
+}
+
+const struct cleak__golayout *cleak__golayout_newest(void)
+{
+	return &layouts[CLEAK__ARRAY_SIZE(layouts) - 1];
 }
 
 const char *cleak__gostatus_name(uint32_t status)

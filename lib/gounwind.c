@@ -12,6 +12,7 @@
  * calls with FUNCDATA_InlTree and decides which frames the runtime shows.
  */
 #include "gobinary.h"
+#include "gowait.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -171,14 +172,14 @@ int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb)
 }
 
 /* isExportedRuntime: Go 1.23 added receivers ("runtime.(*Frames).Next"). */
-static bool exported_runtime(const char *name, int minor)
+static bool exported_runtime(const char *name, unsigned flags)
 {
 	const char *rest = name + strlen("runtime."), *dot;
 	char r;
 
 	if (strncmp(name, "runtime.", 8) != 0 || !*rest)
 		return false;
-	if (minor < 23)
+	if (!(flags & CLEAK__GO_EXPORTED_RUNTIME_123))
 		return *rest >= 'A' && *rest <= 'Z';
 	dot = strrchr(rest, '.');
 	if (!dot)
@@ -203,13 +204,13 @@ static bool shown_by_name(const struct cleak__gobin *gb, const char *name, bool 
 {
 	if (!name)
 		return false;
-	if (gb->minor >= 25 && (strcmp(name, "runtime.runFinalizers") == 0 ||
+	if ((gb->layout->flags & CLEAK__GO_SHOWS_FINALIZERS) && (strcmp(name, "runtime.runFinalizers") == 0 ||
 				strcmp(name, "runtime.runCleanups") == 0))
 		return true;
 	if (strcmp(name, "runtime.gopanic") == 0 && !first)
 		return true;
 	return strchr(name, '.') &&
-	       (strncmp(name, "runtime.", 8) != 0 || exported_runtime(name, gb->minor));
+	       (strncmp(name, "runtime.", 8) != 0 || exported_runtime(name, gb->layout->flags));
 }
 
 /* elideWrapperCalling: a wrapper stays visible only under a panic. */
@@ -218,21 +219,68 @@ static bool elided_wrapper(const struct cleak__gobin *gb, uint8_t funcid, bool c
 	return funcid == gb->layout->funcid_wrapper && !callee_panics;
 }
 
-/* funcNameForPrint: "pkg.F[go.shape.int]" prints as "pkg.F[...]";
- * printFuncName: runtime.gopanic prints as "panic". */
+/*
+ * funcNamePiecesForPrint (traceback.go): where a generic name's type
+ * arguments are, so that they print as "[...]".  One pair of brackets for
+ * a generic function or a method of a generic type; since Go 1.27, a
+ * method with type parameters of its own has two, "T[...].M[...]".  Names
+ * an older compiler emits come out as before, so no release check.
+ * Returns how many pieces there are: 1 (no brackets, or malformed), 3 or 5.
+ */
+static int name_pieces(const char *name, size_t cut[4])
+{
+	const char *open = strchr(name, '['), *close = strrchr(name, ']'), *p;
+	const char *rbr = NULL, *lbr = NULL;
+	int depth = 1;
+
+	if (!open || !close || close <= open)
+		return 1;
+	cut[0] = (size_t)(open - name);
+	cut[3] = (size_t)(close - name);
+	if (!memchr(open + 1, '[', (size_t)(close - open - 1)))
+		return 3;
+	/* the interior is "...]M[...": find the "]" that closes the first
+	 * "[" and the "[" that opens the method's own */
+	for (p = open + 1; p < close; p++) {
+		if (*p == '[' && ++depth == 1) {
+			lbr = p;
+			break;
+		}
+		if (*p == ']' && --depth < 0)
+			break;
+		if (*p == ']' && depth == 0)
+			rbr = p;
+	}
+	if (depth != 1)
+		return 1;
+	if (!rbr && !lbr)
+		return 3;	/* balanced "[]" inside: one pair after all */
+	if (!rbr || !lbr || lbr < rbr)
+		return 1;
+	cut[1] = (size_t)(rbr - name);
+	cut[2] = (size_t)(lbr - name);
+	return 5;
+}
+
+/* funcNameForPrint, and printFuncName's "panic" for runtime.gopanic. */
 static char *print_name(struct cleak__strpool *pool, const char *name)
 {
-	const char *open, *close;
+	size_t cut[4];
 	char buf[1024];
 
 	if (strcmp(name, "runtime.gopanic") == 0)
 		return cleak__intern(pool, "panic");
-	open = strchr(name, '[');
-	close = strrchr(name, ']');
-	if (!open || !close || close <= open)
+	switch (name_pieces(name, cut)) {
+	case 3:
+		snprintf(buf, sizeof(buf), "%.*s[...]%s", (int)cut[0], name, name + cut[3] + 1);
+		return cleak__intern(pool, buf);
+	case 5:
+		snprintf(buf, sizeof(buf), "%.*s[...]%.*s[...]%s", (int)cut[0], name,
+			 (int)(cut[2] - cut[1] - 1), name + cut[1] + 1, name + cut[3] + 1);
+		return cleak__intern(pool, buf);
+	default:
 		return cleak__intern(pool, name);
-	snprintf(buf, sizeof(buf), "%.*s[...]%s", (int)(open - name), name, close + 1);
-	return cleak__intern(pool, buf);
+	}
 }
 
 struct frames {
@@ -548,9 +596,9 @@ bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const cha
 	    named(&f, "runtime.handleAsyncEvent"))
 		return false;
 	if (named(&f, "runtime.runfinq") || named(&f, "runtime.runFinalizers"))
-		return wait_reason && strcmp(wait_reason, "finalizer wait") == 0;
+		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_FINALIZER;
 	if (named(&f, "runtime.runCleanups"))
-		return wait_reason && strcmp(wait_reason, "cleanup wait") == 0;
+		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_CLEANUP;
 	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
@@ -612,7 +660,7 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 		}
 		gr->frames = fr.v;
 		gr->nframes = fr.n;
-		gr->old_traceback_nframes = gb->minor <= 20 ? old_cut : 0;
+		gr->old_traceback_nframes = gb->layout->flags & CLEAK__GO_OLD_TRACEBACK ? old_cut : 0;
 	}
 	free(cache.slots);
 	free(cache.v);

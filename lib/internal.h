@@ -8,6 +8,7 @@
 #include <stdarg.h>
 
 #define CLEAK__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define CLEAK__MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* error.c: set the per-thread message and return -err (err > 0). */
 int cleak__fail(int err, const char *fmt, ...)

@@ -12,6 +12,7 @@
  * loops, sleepers, thread pools on a condvar and the Go runtime's idle
  * threads.  cleak-diff(1) says the same for users.
  */
+#include "gowait.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -111,14 +112,14 @@ static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak
 
 	if (g->leaked)
 		return NULL;
-	if (str_is(g->wait_reason, "sleep"))
+	if (cleak__gowait_kind(g->wait_reason) == CLEAK__GOWAIT_SLEEP)
 		return "sleep";
 	/* Every time.Timer and time.Ticker delivers on a chan time.Time. */
 	if (any_chan_of_type(g, "time.Time"))
 		return "timer or ticker";
 	if (has_function(g->frames, g->nframes, "net.(*netFD).accept"))
 		return "accept loop";
-	if ((str_is(g->wait_reason, "IO wait") &&
+	if ((cleak__gowait_kind(g->wait_reason) == CLEAK__GOWAIT_IO &&
 	     has_function(g->frames, g->nframes, "net/http.(*conn).serve")) ||
 	    has_function(g->frames, g->nframes, "net/http.(*persistConn).readLoop") ||
 	    has_function(g->frames, g->nframes, "net/http.(*persistConn).writeLoop"))
@@ -128,8 +129,8 @@ static const char *goroutine_idle(const struct cleak_diff *d, const struct cleak
 	/* Workers that take jobs from one open channel nobody is sending
 	 * on right now, and whose number does not grow: a pool at rest.  A
 	 * pile as big as --pile is no pool any more (LeakProf's threshold). */
-	if ((str_is(g->wait_reason, "chan receive") || str_is(g->wait_reason, "select")) &&
-	    dg->growth <= 0) {
+	if ((cleak__gowait_kind(g->wait_reason) == CLEAK__GOWAIT_CHAN_RECEIVE ||
+	     cleak__gowait_kind(g->wait_reason) == CLEAK__GOWAIT_SELECT) && dg->growth <= 0) {
 		shared = biggest_pile(d, last, group, NULL, &sharing);
 		if (shared && sharing >= 2 && sharing < pile_limit && !shared->closed &&
 		    shared->senders == 0)
@@ -185,10 +186,14 @@ static bool in_deadlock(const struct cleak_snapshot *snap, const struct cleak_di
 
 static const char *leak_phrase(const struct cleak_goroutine *g)
 {
-	if (str_is(g->wait_reason, "select (no cases)"))
+	switch (cleak__gowait_kind(g->wait_reason)) {
+	case CLEAK__GOWAIT_SELECT_NO_CASES:
 		return "select {} with no cases";
-	if (g->wait_reason && strstr(g->wait_reason, "nil chan"))
+	case CLEAK__GOWAIT_NIL_CHAN:
 		return "an operation on a nil channel";
+	default:
+		break;
+	}
 	return "a wait nothing can end";
 }
 
@@ -200,6 +205,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 	struct cleak_diff_group *dg = &d->groups[group];
 	size_t s, limit = opts->pile ? opts->pile : CLEAK_DEFAULT_PILE;
 	char intervals[256] = "";
+	bool sends = dg->goroutine && cleak__gowait_kind(dg->wait) == CLEAK__GOWAIT_CHAN_SEND;
 
 	*score = 0;
 	if (dg->goroutine && dg->nmembers)
@@ -226,11 +232,9 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 		dg->why = cleak__strdupf("grew in every interval (%s)", intervals);
 		*score = 2e9 + dg->growth;
 	} else if (dg->pile_chan && dg->pile >= limit &&
-		   (str_is(dg->wait, "chan send") ? dg->pile_chan->receivers == 0
-		    : dg->pile_chan->senders == 0)) {
+		   (sends ? dg->pile_chan->receivers == 0 : dg->pile_chan->senders == 0)) {
 		dg->why = cleak__strdupf("%zu goroutines stuck on one channel that no goroutine %s",
-					 dg->pile, str_is(dg->wait, "chan send") ? "receives from"
-					 : "sends on");
+					 dg->pile, sends ? "receives from" : "sends on");
 		*score = 1e9 + dg->pile;
 	} else {
 		return 0;

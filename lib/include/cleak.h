@@ -41,6 +41,13 @@ extern "C" {
 #endif
 
 #define CLEAK_VERSION "0.1.0"
+/*
+ * The Go releases whose runtime layouts cleak has tables for (every doc
+ * that names the range takes it from here; a test keeps them in step).
+ * A newer release is read from its DWARF, or checked (cleak-stack(1)).
+ */
+#define CLEAK_GO_OLDEST 19
+#define CLEAK_GO_NEWEST 27
 
 /* The message behind the last failed call on this thread ("" if none). */
 const char *cleak_errmsg(void);
@@ -313,12 +320,29 @@ struct cleak_go_info {
  * Go but its goroutines could not be counted (out->is_go still says). */
 int cleak_go_probe(pid_t pid, struct cleak_go_info *out);
 
+/*
+ * Where cleak took the layout of a Go program's runtime from: its own
+ * table for that release; the binary's DWARF (a release newer than this
+ * cleak); or, stripped and newer, the newest table it has, used only
+ * because every invariant it checks held.
+ */
+enum cleak_go_layout {
+	CLEAK_GO_LAYOUT_BUILTIN,
+	CLEAK_GO_LAYOUT_DWARF,
+	CLEAK_GO_LAYOUT_CHECKED,
+};
+
 /* A Go program's runtime, read from outside. */
 struct cleak_go {
 	char *version;		/* "go1.26.0" (from .go.buildinfo) */
 	char *module;		/* main module path; NULL when not recorded */
 	/* Why goroutines are missing or incomplete (unknown release, ...). */
 	char *error;
+	enum cleak_go_layout layout;
+	/* The release whose rules cleak followed where DWARF cannot tell
+	 * (traceback display, what a wait reason means); its own for a
+	 * release cleak knows.  0 when not Go. */
+	int rules_minor;
 	struct cleak_goroutine *goroutines;	/* in the runtime's allgs order */
 	size_t ngoroutines;
 	size_t nsystem;		/* of which runtime goroutines */

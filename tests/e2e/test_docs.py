@@ -11,6 +11,7 @@ same kind (a flag or an option that takes a value).
 Failures name what is missing where, e.g.
     man/cleak-stack.1 OPTIONS: missing --freeze, -F
 """
+import glob
 import os
 import re
 import shlex
@@ -474,11 +475,42 @@ def test_docs_version():
     header = read(os.path.join(ROOT, "lib", "include", "cleak.h"))
     m = re.search(r'^#define CLEAK_VERSION "([^"]+)"', header, re.M)
     check(m, "lib/include/cleak.h defines no CLEAK_VERSION")
+    oldest, newest = go_range()
+    want = ("cleak %s\nreads Go 1.%d to 1.%d with its own tables, newer Go releases through "
+            "their DWARF\n" % (m.group(1), oldest, newest))
     proc = cleak("--version")
     check(proc.returncode == 0, "`cleak --version` exited %d" % proc.returncode)
-    check(proc.stdout == "cleak %s\n" % m.group(1),
-          "`cleak --version` printed %r, expected %r"
-          % (proc.stdout, "cleak %s\n" % m.group(1)))
+    check(proc.stdout == want, "`cleak --version` printed %r, expected %r" % (proc.stdout, want))
+
+
+def go_range():
+    """(oldest, newest): the Go releases cleak has tables for, written once
+    in lib/include/cleak.h."""
+    header = read(os.path.join(ROOT, "lib", "include", "cleak.h"))
+    got = [re.search(r"^#define CLEAK_GO_%s (\d+)$" % w, header, re.M) for w in ("OLDEST", "NEWEST")]
+    check(all(got), "lib/include/cleak.h defines no CLEAK_GO_OLDEST/NEWEST")
+    return tuple(int(g.group(1)) for g in got)
+
+
+def test_docs_go_release_range():
+    """Every "Go 1.N to 1.M" the docs write is the range cleak.h defines,
+    and the fixtures are built for each release of it."""
+    oldest, newest = go_range()
+    docs = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "man", "*.1")))
+    problems, seen = [], 0
+    for path in docs:
+        for no, line in enumerate(read(path).splitlines(), 1):
+            for m in re.finditer(r"Go 1\.(\d+) to 1\.(\d+)", line):
+                seen += 1
+                if (int(m.group(1)), int(m.group(2))) != (oldest, newest):
+                    problems.append("%s:%d: %s" % (rel(path), no, m.group(0)))
+    check(seen, "no doc names the Go releases cleak reads")
+    script = read(os.path.join(ROOT, "scripts", "go-fixtures.sh"))
+    m = re.search(r"VERSIONS=\$\{CLEAK_GO_VERSIONS:-([\d ]+)\}", script)
+    check(m and [int(v) for v in m.group(1).split()] == list(range(oldest, newest + 1)),
+          "scripts/go-fixtures.sh builds %s, not 1.%d to 1.%d" % (m and m.group(1), oldest, newest))
+    check(not problems, "ranges that are not Go 1.%d to 1.%d:\n  %s"
+          % (oldest, newest, "\n  ".join(problems)))
 
 
 def bash_offers(path, words):

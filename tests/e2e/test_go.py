@@ -28,6 +28,7 @@ BUILDS = ("leaks", "leaks-stripped", "leaks-pie")
 MODULE = "cleak.test/leaks"
 M = marks("go/leaks/main.go")
 M_CGO = marks("go/leaks/cgo.go")
+M_GENERIC = marks("go/leaks/generic_methods.go")
 
 # What the fixture parks, by each goroutine's outermost frame (the function
 # it was started with): how many, and the header the runtime prints.
@@ -58,6 +59,8 @@ INVENTORY = {
     "main.deepChain": (1, "chan receive"),
 }
 INVENTORY_CGO = {"main.sleepInC": (1, "syscall")}
+# Go 1.27 on: a method with type parameters of its own (generic_methods.go).
+INVENTORY_127 = {"main.genericWaiter": (1, "chan receive")}
 # Before these releases the runtime called the wait "semacquire".
 SEMACQUIRE_UNTIL = {"main.waitForAll": 24, "main.lockMutex": 20, "main.readLocked": 20,
                     "main.writeLocked": 20}
@@ -434,12 +437,13 @@ def test_go_fixture_goroutines_stay_parked():
     """The fixture itself: every goroutine parked where the inventory says,
     unchanged a second later (the other tests rely on it), and its marks
     agree with the source."""
-    source_marks = dict(M, **M_CGO)
+    source_marks = dict(M, **M_CGO, **M_GENERIC)
     first = {}
 
     def inventory(fx):
         first[fx.label] = dump = oracle(fx)
-        expected = dict(INVENTORY, **(INVENTORY_CGO if fx.cgo else {}))
+        expected = dict(INVENTORY, **(INVENTORY_CGO if fx.cgo else {}),
+                        **(INVENTORY_127 if release(fx.label) >= 27 else {}))
         roles = by_role(dump)
         check(sorted(roles) == sorted(expected), "goroutines started with %s, expected %s"
               % (sorted(roles), sorted(expected)))
@@ -592,6 +596,14 @@ def test_go_frames_match_source_marks():
               ["main.panicAndHang.func1", "panic", "main.panicAndHang"],
               "a deferred call during a panic: %s" % show(hang["frames"]))
         at(hang, "main.panicAndHang.func1", "panic-defer")
+        if release(fx.label) >= 27:
+            g = only(gs, "main.genericWaiter")
+            check([f["function"] for f in g["frames"]] ==
+                  ["main.(*crate[...]).await[...]", "main.genericWaiter"],
+                  "a generic method of a generic type: %s" % show(g["frames"]))
+            for f, mark in zip(g["frames"], ("generic-method-recv", "generic-method-call")):
+                check(f["line"] == M_GENERIC[mark], "%s: line %r, the source says %d"
+                      % (f["function"], f["line"], M_GENERIC[mark]))
         rec = only(gs, "main.recurse")
         at(rec, "main.recurse", "recurse-bottom")
         check(all(f["line"] == M["recurse"] for f in rec["frames"][1:]), "recurse lines")
@@ -694,30 +706,197 @@ def copy_as_release(path, minor):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def test_go_unknown_release_is_refused():
-    """A Go release cleak does not know: the threads, and a clear refusal
-    to guess at goroutines.  The binary is a fixture whose buildinfo says
-    go1.99."""
+def newest_release():
+    return max(release(label) for label, _ in fixture_paths(builds=("leaks",), cgo=False))
+
+
+def relabelled(paths, minor, stack):
+    """[(label, copy)]: each fixture copied with its buildinfo naming 1.<minor>."""
+    return [(label + " as go1.%d" % minor, stack.enter_context(copy_as_release(path, minor)))
+            for label, path in paths]
+
+
+def test_go_newer_release_read_from_dwarf():
+    """A release newer than cleak's tables, built the default way (with
+    DWARF): its layout is read from its DWARF and every goroutine matches
+    the runtime's own dump.  The 1.26 build proves the layout came from
+    the DWARF: its moduledata is not the newest table's."""
+    paths = [p for p in fixture_paths(builds=("leaks",), cgo=False)
+             if release(p[0]) in (26, newest_release())]
+
+    def one(fx):
+        doc, proc = cleak_doc(fx)
+        check(doc["go"]["layout"] == "dwarf", "go.layout %r" % doc["go"]["layout"])
+        check(doc["go"]["rules"] == "go1.%d" % newest_release(), "go.rules %r" % doc["go"]["rules"])
+        check("newer than this cleak" in proc.stderr and "DWARF" in proc.stderr,
+              "stderr must say the layout came from DWARF: %r" % proc.stderr)
+        compare(fx.label, user_goroutines(doc), oracle(fx))
+        text = run_cleak(fx).stdout
+        check("read from the binary's DWARF" in text, "the text output must say so: %r"
+              % text[:600])
+    with contextlib.ExitStack() as stack:
+        for_each_fixture(one, relabelled(paths, 99, stack))
+
+
+def test_go_newer_release_stripped_is_checked_or_refused():
+    """Stripped, a newer release is read with the newest table, and only
+    if every invariant holds; otherwise refused with its release named.
+    Never wrong goroutines: what is shown matches the runtime's dump.  The
+    newest release's builds must pass (the checks are no blanket refusal);
+    older releases, whose layouts differ from it, must be refused."""
+    paths = fixture_paths(builds=("leaks-stripped", "leaks-pie"), cgo=False)
+    newest = newest_release()
+    outcome = {}
+
+    def one(fx):
+        proc = run_cleak(fx, "--json")
+        doc = json.loads(proc.stdout)
+        go = doc["go"]
+        if go.get("error"):
+            outcome[fx.label] = "refused"
+            check(proc.returncode == 1, "refused but exit %d" % proc.returncode)
+            check("go1.99" in go["error"] and "go1.99" in proc.stderr,
+                  "the refusal must name the release: %r" % go["error"])
+            check(not doc.get("goroutines"), "goroutines shown although refused")
+            return
+        outcome[fx.label] = "read"
+        check(go["layout"] == "checked", "go.layout %r" % go["layout"])
+        check("passed every check" in proc.stderr, "stderr: %r" % proc.stderr)
+        compare(fx.label, user_goroutines(doc), oracle(fx))
+    with contextlib.ExitStack() as stack:
+        for_each_fixture(one, relabelled(paths, 99, stack))
+    for label, result in outcome.items():
+        want = "read" if release(label) == newest else "refused"
+        check(result == want, "%s was %s, expected %s (all: %s)" % (label, result, want,
+                                                                     outcome))
+
+
+GO_LAYOUT = os.path.join(BUILD, "tools", "go-layout")
+
+
+def test_go_builtin_rows_match_dwarf():
+    """Each release's built-in row (lib/goruntime.c) is what that release's
+    own DWARF says: every offset, the wrapper id, the statuses and the wait
+    reasons, string by string (scripts/go-layout.sh --check)."""
+    problems = []
+    for label, path in fixture_paths(builds=("leaks",), cgo=False):
+        proc = subprocess.run([GO_LAYOUT, "--check", path], capture_output=True, text=True,
+                              timeout=60)
+        if proc.returncode != 0 or "matches" not in proc.stdout:
+            problems.append("%s: exit %d\n%s%s" % (label, proc.returncode, proc.stdout,
+                                                    proc.stderr))
+    check(not problems, "\n".join(problems))
+    stripped = fixture_paths(builds=("leaks-stripped",), cgo=False)[-1][1]
+    proc = subprocess.run([GO_LAYOUT, stripped], capture_output=True, text=True, timeout=60)
+    check(proc.returncode == 2 and "no DWARF" in proc.stderr,
+          "a stripped binary: exit %d, %r" % (proc.returncode, proc.stderr))
+
+
+MISREAD = os.path.join(BUILD, "tools", "go-misread")
+# Layout fields and how far to move them: a word, or for the one-byte
+# wait reason a byte.
+SHIFTS = [(f, d) for f in ("g_m", "g_sched", "g_syscallsp", "g_syscallpc", "g_atomicstatus",
+                           "g_goid", "g_gopc", "g_startpc", "g_waiting", "m_procid", "sudog_c",
+                           "sudog_waitlink", "hchan_elemtype") for d in (-8, 8)] + \
+    [("g_waitreason", -1), ("g_waitreason", 1)]
+
+
+def misread(fx, *shift):
+    proc = subprocess.run([MISREAD, str(fx.pid)] + [str(a) for a in shift],
+                          capture_output=True, text=True, timeout=60)
+    check(proc.returncode == 0, "go-misread %s exited %d: %s" % (" ".join(map(str, shift)),
+                                                                 proc.returncode, proc.stderr))
+    check_not_stopped(fx)
+    return proc.stdout
+
+
+def test_go_checks_hold_for_every_release():
+    """The checks a newer release's reading must pass hold for every
+    release and build cleak has a table for, read as if it had none: they
+    refuse wrong layouts, not real programs."""
+    def one(fx):
+        out = misread(fx)
+        check(out.startswith("read\n"), "its own layout, checked, was refused: %s" % out[:400])
+        check(len(out.splitlines()) > len(INVENTORY), "only %d goroutines read"
+              % (len(out.splitlines()) - 1))
+    for_each_fixture(one)
+
+
+def test_go_wrong_layouts_are_refused():
+    """A layout with one field moved, as a new release may move it: cleak's
+    checks refuse it, or it reads exactly what the right layout reads
+    (a pointer and its shadow copy hold the same value).  Never other
+    goroutines shown as right."""
+    paths = [p for p in fixture_paths(builds=("leaks-stripped",), cgo=False)
+             if release(p[0]) in (19, newest_release())]
+
+    def one(fx):
+        right = misread(fx)
+        check(right.startswith("read\n"), "the right layout was refused: %s" % right[:400])
+        problems, refused = [], 0
+        for field, delta in SHIFTS:
+            out = misread(fx, field, delta)
+            if out.startswith("refused: "):
+                refused += 1
+                check("newer than this cleak" in out, "the refusal says why: %r" % out)
+            elif out != right:
+                problems.append("%s%+d was read, and differently: %s" % (field, delta,
+                                                                          out[:300]))
+        check(not problems, "\n  ".join(problems))
+        check(refused >= len(SHIFTS) - 6, "only %d of %d wrong layouts refused"
+              % (refused, len(SHIFTS)))
+    for_each_fixture(one, paths)
+
+
+def test_go_older_release_is_refused():
+    """A release older than cleak's oldest table: the threads, and a clear
+    refusal to guess at goroutines."""
     label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
 
     def one(fx):
         proc = run_cleak(fx)
         check(proc.returncode == 1, "exit %d for an unknown Go release, expected 1 (partial)"
               % proc.returncode)
-        check("go1.99" in proc.stderr and "not known" in proc.stderr,
-              "stderr must say go1.99 is not known: %r" % proc.stderr)
+        check("go1.18" in proc.stderr and "not known" in proc.stderr,
+              "stderr must say go1.18 is not known: %r" % proc.stderr)
         check("pid %d" % fx.pid in proc.stdout and "thread" in proc.stdout,
               "the threads are still shown: %r" % proc.stdout[:500])
-        proc = run_cleak(fx, "--json")
-        check(proc.returncode == 1, "--json: exit %d" % proc.returncode)
-        doc = json.loads(proc.stdout)
+        doc = json.loads(run_cleak(fx, "--json").stdout)
         check(doc["threads"], "no threads in the JSON")
-        go = doc.get("go")
-        check(go and go.get("error") and "go1.99" in go["error"], "go.error %r" % (go,))
-        check(not doc.get("goroutines"), "goroutines shown for an unknown release: %d"
-              % len(doc.get("goroutines") or []))
-    with copy_as_release(path, 99) as copy:
-        for_each_fixture(one, [(label + " as go1.99", copy)])
+        check(doc["go"].get("error") and "go1.18" in doc["go"]["error"], "go.error %r" % doc["go"])
+        check(not doc.get("goroutines"), "goroutines shown for an unknown release")
+        rows = {r["pid"]: r for r in json.loads(cleak("ps", "--json").stdout)}
+        check("not known" in (rows[fx.pid]["go"]["error"] or ""), "ps: %r" % rows[fx.pid])
+        text = cleak("ps")
+        check("%d (" % fx.pid in text.stderr and "not known" in text.stderr,
+              "ps must say why it did not count: %r" % text.stderr)
+    with copy_as_release(path, 18) as copy:
+        for_each_fixture(one, [(label + " as go1.18", copy)])
+
+
+def test_go_main_in_select_nothing():
+    """Goroutine 1 in select {} (a server's main blocking for good): Go
+    1.27's runtime no longer reports it as leaked, and nor does cleak;
+    before 1.27 cleak calls it leaked, as every goroutine in select {}."""
+    paths = [p for p in fixture_paths(builds=("leaks-stripped",), cgo=False)
+             if release(p[0]) >= 26]
+
+    def one(fx):
+        check(fx.ask("hang") == "hanging", "the fixture did not hang")
+
+        seen = []
+
+        def main_parked():
+            doc, _ = cleak_doc(fx, "--nonblocking")
+            seen[:] = [g for g in doc["goroutines"] if g["goid"] == 1]
+            return seen and seen[0]["wait_reason"] == "select (no cases)"
+        check(wait_until(main_parked), "goroutine 1 never parked in select {}: %r" % seen)
+        main = seen[0]
+        want = release(fx.label) < 27
+        check(main["leaked"] == want, "goroutine 1 in select {}: leaked %r on %s, expected %r"
+              % (main["leaked"], fx.label, want))
+        check(main["frames"][0]["line"] == M["main-select"], "main's frame %r" % main["frames"][0])
+    for_each_fixture(one, paths)
 
 
 def test_go_release_and_function_table_disagree():
