@@ -124,6 +124,10 @@ bench-go: all
 bench-leaks: all
 	python3 bench/leaks.py
 
+# A Go 1.27 program read with cleak's table, its DWARF, and checked.
+bench-releases: all
+	python3 bench/releases.py
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
@@ -142,4 +146,4 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: bench-go bench-leaks go-fixtures all check demo bench install clean
+.PHONY: bench-go bench-leaks bench-releases go-fixtures all check demo bench install clean

@@ -230,8 +230,7 @@ static int read_buildinfo(struct cleak__gobin *gb, Elf *elf)
 	return 0;
 }
 
-/* "go1.26.0" -> 26; -1 for anything else ("devel ...", "go2"). */
-static int go_minor(const char *version)
+int cleak__go_minor(const char *version)
 {
 	char *end;
 	long minor;
@@ -773,7 +772,7 @@ int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **o
 		return 0;
 	}
 	*out = gb;
-	gb->minor = go_minor(gb->version);
+	gb->minor = cleak__go_minor(gb->version);
 	err = cleak__go_choose_layout(gb, elf);
 	if (!err)
 		err = parse_pclntab(gb, elf);
@@ -787,7 +786,7 @@ int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **o
 	if (!err)
 		read_waitreasons(gb, elf, snap->pid);
 	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
-		err = cleak__go_find_waitreasons(gb, elf, snap->pid);
+		err = cleak__go_find_waitreasons(gb, snap->pid);
 	elf_end(elf);
 	return err;
 }
@@ -808,6 +807,7 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	free(gb->scratch.buf);
 	free(gb->chan_types);
 	free(gb->chan_elemsizes);
+	free(gb->pending.gs);
 	cleak__go_release_prefetch(&gb->pre);
 	if (gb->image)
 		munmap((void *)gb->image, gb->image_len);

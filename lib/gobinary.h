@@ -165,8 +165,16 @@ struct cleak__gobin {
 		struct graw *gs;
 		size_t n;
 		struct gchans *gc;	/* their channels */
+		bool *bad_sudog;	/* whose sudog did not name it, as read */
 	} pre;
 	size_t reused;			/* goroutines whose prefetched stack was kept */
+	/* frozen capture of a layout not from cleak's tables: what its
+	 * checks look at once the process runs again (gocapture.c) */
+	struct cleak__gopending {
+		struct graw *gs;	/* the goroutines' gs, in go->goroutines order */
+		size_t n;
+		size_t bad_sudogs, bad_chans;
+	} pending;
 	struct cleak__goscratch {
 		uint8_t *buf;
 		size_t len;
@@ -191,6 +199,8 @@ int cleak__gobin_read_strings(const struct cleak__gobin *gb, pid_t pid, uint64_t
 			      char ***out);
 /* The segment holding file address `vaddr`, or NULL. */
 const struct cleak__gobin_seg *cleak__gobin_seg_of(const struct cleak__gobin *gb, uint64_t vaddr);
+/* "go1.26.0" -> 26; -1 for anything else ("devel ...", "go2"). */
+int cleak__go_minor(const char *version);
 /* Just the version of the Go executable at `path` ("" if not Go). */
 int cleak__go_version_of(const char *path, char *version, size_t size);
 
@@ -246,7 +256,7 @@ struct graw {
 int cleak__go_choose_layout(struct cleak__gobin *gb, Elf *elf);
 /* The wait-reason table of a newer release: from .symtab or DWARF, else
  * found by its content; and the reasons cleak acts on must be in it. */
-int cleak__go_find_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid);
+int cleak__go_find_waitreasons(struct cleak__gobin *gb, pid_t pid);
 /* The fields of a layout lie inside their structs. */
 int cleak__golayout_check(const struct cleak__gobin *gb, const struct cleak__golayout *L);
 /* moduledata's fields must point where such data lives in the binary. */

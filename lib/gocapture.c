@@ -424,6 +424,7 @@ struct go_read {
 	size_t ngs;
 	uint64_t *sudogs;	/* per goroutine: its first sudog (g.waiting) */
 	size_t bad_sudogs;	/* whose g is not the goroutine waiting on them */
+	bool *bad_sudog;	/* per goroutine, when kept (the prefetch's) */
 	size_t bad_chans;	/* read, but with no element type */
 };
 
@@ -594,8 +595,11 @@ static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gch
 				continue;
 			/* every sudog names the goroutine it belongs to, and
 			 * its channel (a select's every case too) */
-			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c))
+			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c)) {
 				r->bad_sudogs++;
+				if (r->bad_sudog)
+					r->bad_sudog[g] = true;
+			}
 			if (u64_at(s, L->sudog_c))
 				err = add_gchan(gc, g, u64_at(s, L->sudog_c));
 			/* a send or receive has one sudog; only a select links more */
@@ -801,7 +805,8 @@ static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n,
 			continue;
 		}
 		if (st == CLEAK__G_RUNNING || st == CLEAK__G_SYSCALL ||
-		    !same_g(&pre->gs[j], &r->gs[i]) || !pre->goroutines[j].stack)
+		    !same_g(&pre->gs[j], &r->gs[i]) || !pre->goroutines[j].stack ||
+		    (pre->bad_sudog && pre->bad_sudog[j]))
 			continue;
 		gr->pc = pre->goroutines[j].pc;
 		gr->sp = pre->goroutines[j].sp;
@@ -844,6 +849,8 @@ void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
 	free(pre->goroutines);
 	free(pre->addrs);
 	free(pre->gs);
+	free(pre->bad_sudog);
+	pre->bad_sudog = NULL;
 	pre->goroutines = NULL;
 	pre->addrs = NULL;
 	pre->gs = NULL;
@@ -866,21 +873,26 @@ static void drop_all(struct cleak_go *go)
 	go->ngoroutines = go->nchans = 0;
 }
 
-/* gocheck.c's checks, for a release cleak has no table for. */
-static int check_reading(struct go_read *r, size_t n, const bool *moved)
+/*
+ * gocheck.c's checks, for a release cleak has no table for, on what was
+ * read: `pending` holds the gs and what reading their sudogs and channels
+ * found.  0, or the refusal, with every goroutine dropped.
+ */
+static int check_reading(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+			 const struct cleak__gopending *pending, const bool *moved)
 {
 	int err;
 
-	if (r->bad_sudogs)
-		err = cleak__go_check_refusal(r->gb, "%zu of its goroutines wait on a sudog that "
-					      "names another goroutine", r->bad_sudogs);
-	else if (r->bad_chans)
-		err = cleak__go_check_refusal(r->gb, "%zu of its channels have no element type",
-					      r->bad_chans);
+	if (pending->bad_sudogs)
+		err = cleak__go_check_refusal(gb, "%zu of its goroutines wait on a sudog that "
+					      "names another goroutine", pending->bad_sudogs);
+	else if (pending->bad_chans)
+		err = cleak__go_check_refusal(gb, "%zu of its channels have no element type",
+					      pending->bad_chans);
 	else
-		err = cleak__go_check_gs(r->snap, r->gb, r->gs, n, moved);
+		err = cleak__go_check_gs(snap, gb, pending->gs, pending->n, moved);
 	if (err)
-		drop_all(r->snap->go);
+		drop_all(snap->go);
 	return err;
 }
 
@@ -898,10 +910,6 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	int err;
 
 	go->nonblocking = nonblocking;
-	/* A layout not from cleak's own table is checked on what the frozen
-	 * pass reads itself: nothing prefetched is kept for it. */
-	if (mode == CLEAK__GO_PREFETCH && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
-		return 0;
 	if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && (err = cleak__golayout_check(gb, gb->layout)))
 		return err;
 	err = read_allgs(snap->pid, gb, &addrs, &n);
@@ -933,6 +941,10 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		/* Stacks only; the frozen pass decides what to keep. */
 		err = read_details(&r, kept, NULL, &gb->stack_arena);
 		if (!err && !(gb->pre.gc = calloc(1, sizeof(*gb->pre.gc))))
+			err = -ENOMEM;
+		/* a sudog that did not name its goroutine may have been read
+		 * as it woke: such a goroutine is read again in the freeze */
+		if (!err && !(r.bad_sudog = gb->pre.bad_sudog = calloc(kept + 1, sizeof(bool))))
 			err = -ENOMEM;
 		if (!err)
 			err = read_sudogs(&r, kept, NULL, gb->pre.gc);
@@ -968,8 +980,17 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		err = mark_moved(&r, addrs, ok);
 	if (!err)
 		err = read_channels(&r, &gc, ok);
-	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
-		err = check_reading(&r, kept, ok);
+	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN) {
+		struct cleak__gopending now = { r.gs, kept, r.bad_sudogs, r.bad_chans };
+
+		/* frozen, the checks wait until the process runs again */
+		if (mode == CLEAK__GO_FROZEN) {
+			gb->pending = now;
+			r.gs = NULL;
+		} else {
+			err = check_reading(snap, gb, &now, ok);
+		}
+	}
 	if (!err && nonblocking)
 		drop_moved(go, ok);
 out:
@@ -1040,7 +1061,12 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 		/* a channel whose hchan could not be read has no type to check */
 		all_ok &= ok || !gb->chan_types[i];
 	}
-	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && !go->error) {
+	/* a frozen capture's checks, now that the process runs again */
+	if (go && gb->pending.gs && !go->error && check_reading(snap, gb, &gb->pending, NULL))
+		go->error = strdup(cleak_errmsg());
+	free(gb->pending.gs);
+	gb->pending.gs = NULL;
+	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && go && !go->error) {
 		cleak__go_check_refusal(gb, "a channel's element type is not a type of its "
 					"elements' size");
 		go->error = strdup(cleak_errmsg());

@@ -209,7 +209,7 @@ static bool has_reason(const struct cleak__gobin *gb, const char *want)
 	return false;
 }
 
-int cleak__go_find_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid)
+int cleak__go_find_waitreasons(struct cleak__gobin *gb, pid_t pid)
 {
 	/* the reasons cleak acts on (gowait.c) that every release has had */
 	static const char *const needed[] = {
@@ -219,7 +219,6 @@ int cleak__go_find_waitreasons(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 	const struct cleak__godwarf *dw = &gb->dwarf;
 	size_t i;
 
-	(void)elf;
 	if (!gb->waitreasons && gb->layout_source == CLEAK_GO_LAYOUT_DWARF && dw->waitreasons_addr &&
 	    cleak__gobin_read_strings(gb, pid, dw->waitreasons_addr + gb->bias, dw->nwaitreasons,
 				      &gb->waitreasons) == 0)

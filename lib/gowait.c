@@ -43,10 +43,17 @@ static const struct cleak__gowait table[] = {
 const struct cleak__gowait *cleak__gowait_of(const char *reason)
 {
 	static const struct cleak__gowait other = { NULL, CLEAK__GOWAIT_OTHER, false };
+	/* 100,000 goroutines mostly share a handful of reasons: the last
+	 * one found is tried first (one comparison instead of a scan) */
+	static __thread const struct cleak__gowait *last;
 	size_t i;
 
-	for (i = 0; reason && i < sizeof(table) / sizeof(table[0]); i++)
+	if (!reason)
+		return &other;
+	if (last && strcmp(last->reason, reason) == 0)
+		return last;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
 		if (strcmp(table[i].reason, reason) == 0)
-			return &table[i];
+			return last = &table[i];
 	return &other;
 }

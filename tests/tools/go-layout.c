@@ -65,18 +65,6 @@ static int fail(const struct binary *b, const char *what)
 	return 2;
 }
 
-/* "go1.27.3" -> 27, -1 for anything else */
-static int minor_of(const char *version)
-{
-	char *end;
-	long n;
-
-	if (strncmp(version, "go1.", 4) != 0)
-		return -1;
-	n = strtol(version + 4, &end, 10);
-	return end == version + 4 || n < 0 || n > 1000 ? -1 : (int)n;
-}
-
 static int map_binary(struct binary *b)
 {
 	struct stat st;
@@ -113,7 +101,7 @@ static int open_binary(struct binary *b)
 		return fail(b, "not an ELF file");
 	if (cleak__go_version_of(b->path, b->version, sizeof(b->version)) || !b->version[0])
 		return fail(b, "not a Go executable (no build information)");
-	b->minor = minor_of(b->version);
+	b->minor = cleak__go_minor(b->version);
 	if (b->minor < 0)
 		return fail(b, "a Go release go-layout cannot name (not go1.N)");
 	err = cleak__godwarf_read(b->elf, &b->dw);
