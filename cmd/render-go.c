@@ -210,9 +210,8 @@ static void print_group_wait(const struct cleak_snapshot *snap, const struct cle
 	bool same = g0->nchans > 0;
 
 	if (g0->leaked)
-		fprintf(f, "  leaked: %s can never wake up\n",
-			gr->nmembers == 1 ? "it waits on a nil channel or an empty select and"
-					  : "they wait on a nil channel or an empty select and");
+		fprintf(f, "  leaked: %s can never wake up: %s\n", gr->nmembers == 1 ? "it" : "they",
+			cleak_goroutine_leak_cause(g0));
 	for (i = 1; same && i < gr->nmembers; i++) {
 		const struct cleak_goroutine *g = &snap->go->goroutines[gr->members[i]];
 

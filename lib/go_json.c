@@ -14,6 +14,22 @@
 
 #define NS_PER_MINUTE 60000000000LL
 
+const char *cleak_goroutine_leak_cause(const struct cleak_goroutine *g)
+{
+	if (g->status_name && strcmp(g->status_name, "leaked") == 0)
+		return "the runtime's own leak detector found nothing can wake it";
+	switch (cleak__gowait_kind(g->wait_reason)) {
+	case CLEAK__GOWAIT_SELECT_NO_CASES:
+		return "select {} with no cases";
+	case CLEAK__GOWAIT_NIL_CHAN:
+		return "an operation on a nil channel";
+	case CLEAK__GOWAIT_SELECT:
+		return "a select whose every case is a nil channel";
+	default:
+		return "a wait nothing can end";
+	}
+}
+
 size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t size)
 {
 	bool waiting = g->status == CLEAK__G_WAITING || g->status == CLEAK__G_LEAKED;

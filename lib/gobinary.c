@@ -687,6 +687,18 @@ fail:
 	return -EINVAL;
 }
 
+size_t cleak__go_nwaitreasons(const struct cleak__gobin *gb)
+{
+	return gb->waitreasons ? gb->nwaitreasons : gb->layout->nwaitreasons;
+}
+
+const char *cleak__go_wait_reason(const struct cleak__gobin *gb, uint8_t i)
+{
+	if (i >= cleak__go_nwaitreasons(gb))
+		return NULL;
+	return gb->waitreasons ? gb->waitreasons[i] : gb->layout->waitreasons[i];
+}
+
 /*
  * runtime.waitReasonStrings, [N]string in .data: the wait reasons as the
  * binary itself names them, when .symtab says where (otherwise the table
@@ -808,6 +820,7 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	free(gb->chan_types);
 	free(gb->chan_elemsizes);
 	free(gb->pending.gs);
+	free(gb->pending.bad_sudog);
 	cleak__go_release_prefetch(&gb->pre);
 	if (gb->image)
 		munmap((void *)gb->image, gb->image_len);

@@ -117,6 +117,16 @@ struct cleak__gofunc {
 #define CLEAK__FUNCFLAG_TOPFRAME 1
 #define CLEAK__FUNCFLAG_SPWRITE 2
 
+/* The fields of runtime.g that cleak uses, as read (gocapture.c). */
+struct graw {
+	uint64_t addr;
+	uint64_t stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc;
+	uint64_t goid, lockedm, parentgoid, gopc, startpc, waiting;
+	int64_t waitsince;
+	uint32_t status;
+	uint8_t waitreason;
+};
+
 struct cleak__gobin {
 	/* the executable, mapped whole */
 	const uint8_t *image;
@@ -173,7 +183,11 @@ struct cleak__gobin {
 	struct cleak__gopending {
 		struct graw *gs;	/* the goroutines' gs, in go->goroutines order */
 		size_t n;
-		size_t bad_sudogs, bad_chans;
+		bool *bad_sudog;	/* per goroutine: a sudog that did not name it
+					 * or its channel */
+		size_t bad_chans;	/* channels read with no element type */
+		struct graw first;	/* allgs[0], live or not */
+		bool have_first;
 	} pending;
 	struct cleak__goscratch {
 		uint8_t *buf;
@@ -193,6 +207,10 @@ struct cleak__gobin {
  */
 int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **out);
 void cleak__gobin_free(struct cleak__gobin *gb);
+/* The wait reason numbered i: the binary's own table, else the release's;
+ * NULL past its end. */
+const char *cleak__go_wait_reason(const struct cleak__gobin *gb, uint8_t i);
+size_t cleak__go_nwaitreasons(const struct cleak__gobin *gb);
 /* n Go strings ({ptr, len} pairs at runtime address `addr`) copied out
  * of the process: 0, or -EINVAL when one does not point into the binary. */
 int cleak__gobin_read_strings(const struct cleak__gobin *gb, pid_t pid, uint64_t addr, size_t n,
@@ -237,16 +255,6 @@ const char *cleak__gofunc_name_at(const struct cleak__gobin *gb, int32_t nameoff
 const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
 			       uint64_t pc, int *line);
 
-/* The fields of runtime.g that cleak uses, as read (gocapture.c). */
-struct graw {
-	uint64_t addr;
-	uint64_t stack_lo, stack_hi, m, sched_sp, sched_pc, syscallsp, syscallpc;
-	uint64_t goid, lockedm, parentgoid, gopc, startpc, waiting;
-	int64_t waitsince;
-	uint32_t status;
-	uint8_t waitreason;
-};
-
 /*
  * gocheck.c: what cleak checks before it reads a release it has no table
  * for (the checks are named in cleak-stack(1), GO RELEASES).
@@ -261,19 +269,22 @@ int cleak__go_find_waitreasons(struct cleak__gobin *gb, pid_t pid);
 int cleak__golayout_check(const struct cleak__gobin *gb, const struct cleak__golayout *L);
 /* moduledata's fields must point where such data lives in the binary. */
 int cleak__go_check_moduledata(const struct cleak__gobin *gb);
-/*
- * Before goroutines read with a layout not from cleak's own table are
- * kept: the invariants of their gs (gs[i] is snap->go->goroutines[i];
- * those with skip[i] moved while read and are not looked at; without a
- * snapshot, their threads are not).  0, or -EPROTO with a message naming
- * the first that failed.
- */
-int cleak__go_check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-		       const struct graw *gs, size_t n, const bool *skip);
-/* The same for what capture found beyond the gs: sudogs that do not name
- * their goroutine, channels whose element type is not a type. */
+/* The refusal of a newer release whose reading failed a check: the
+ * message names the release, how it was read, and `what` failed. */
 int cleak__go_check_refusal(const struct cleak__gobin *gb, const char *what, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * Before goroutines read with a layout not from cleak's own table are
+ * kept: the invariants of what was read (`pending`; gs[i] is
+ * snap->go->goroutines[i]; those with skip[i] moved while read and are
+ * not looked at; without a snapshot, threads are not).  0, or -EPROTO
+ * with a message naming the first that failed and every goroutine
+ * dropped.
+ */
+int cleak__go_check_pending(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+			    const struct cleak__gopending *pending, const bool *skip);
+/* Free every goroutine of go (what a failed check leaves). */
+void cleak__go_drop_goroutines(struct cleak_go *go);
 
 /*
  * gocapture.c: read the goroutines.  PREFETCH, before a freeze, copies

@@ -366,30 +366,29 @@ static void start_of(const struct cleak_snapshot *snap, struct cleak_goroutine *
 	gr->sp = g->sched_sp;
 }
 
-static const char *wait_reason(const struct cleak__gobin *gb, uint8_t i)
-{
-	if (gb->waitreasons)
-		return i < gb->nwaitreasons ? gb->waitreasons[i] : NULL;
-	return i < gb->layout->nwaitreasons ? gb->layout->waitreasons[i] : NULL;
-}
-
 static enum cleak__gowait_kind wait_kind(const struct cleak_goroutine *gr)
 {
 	return cleak__gowait_kind(gr->wait_reason);
 }
 
 /*
- * A wait nothing can end (gowait.h), or one the runtime's leak detector
- * has proven (_Gleaked, Go 1.26 on).  Goroutine 1 in select {} is main
- * blocking by design; from Go 1.27 the runtime does not report it (it
- * puts allgs[0] back to _Gwaiting, mgc.go), and neither does cleak.
+ * A wait nothing can end (gowait.h, and a select whose every case is a
+ * nil channel), or one the runtime's leak detector has proven (_Gleaked,
+ * Go 1.26 on).  Goroutine 1 in select {} is main blocking by design; from
+ * Go 1.27 the runtime does not report it (it puts allgs[0] back to
+ * _Gwaiting, mgc.go), and neither does cleak.
  */
-static bool leaked_for_certain(const struct cleak__golayout *L, const struct cleak_goroutine *gr)
+static bool leaked_for_certain(const struct cleak__golayout *L, const struct cleak_goroutine *gr,
+			       const struct graw *g)
 {
 	if (gr->goid == 1 && !(L->flags & CLEAK__GO_MAIN_SELECT_LEAKS) &&
 	    wait_kind(gr) == CLEAK__GOWAIT_SELECT_NO_CASES)
 		return false;
 	if (gr->status == CLEAK__G_LEAKED)
+		return true;
+	/* selectgo enqueues a sudog on every non-nil case's channel before
+	 * parking: parked in select with none, every case is a nil channel */
+	if (gr->status == CLEAK__G_WAITING && wait_kind(gr) == CLEAK__GOWAIT_SELECT && !g->waiting)
 		return true;
 	return gr->status == CLEAK__G_WAITING && cleak__gowait_endless(gr->wait_reason);
 }
@@ -423,8 +422,8 @@ struct go_read {
 	struct graw *gs;
 	size_t ngs;
 	uint64_t *sudogs;	/* per goroutine: its first sudog (g.waiting) */
-	size_t bad_sudogs;	/* whose g is not the goroutine waiting on them */
-	bool *bad_sudog;	/* per goroutine, when kept (the prefetch's) */
+	bool *bad_sudog;	/* per goroutine: a sudog that did not name it or
+				 * its channel (gocheck.c) */
 	size_t bad_chans;	/* read, but with no element type */
 };
 
@@ -595,11 +594,8 @@ static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gch
 				continue;
 			/* every sudog names the goroutine it belongs to, and
 			 * its channel (a select's every case too) */
-			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c)) {
-				r->bad_sudogs++;
-				if (r->bad_sudog)
-					r->bad_sudog[g] = true;
-			}
+			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c))
+				r->bad_sudog[g] = true;
 			if (u64_at(s, L->sudog_c))
 				err = add_gchan(gc, g, u64_at(s, L->sudog_c));
 			/* a send or receive has one sudog; only a select links more */
@@ -715,7 +711,7 @@ static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const 
 	gr->status = g->status & ~CLEAK__G_SCAN;
 	gr->status_name = gr->status < r->L->nstatuses ? cleak__gostatus_name(gr->status) : "???";
 	if ((gr->status == CLEAK__G_WAITING || gr->status == CLEAK__G_LEAKED) && g->waitreason) {
-		gr->wait_reason = wait_reason(r->gb, g->waitreason);
+		gr->wait_reason = cleak__go_wait_reason(r->gb, g->waitreason);
 		if (!gr->wait_reason)
 			gr->error = cleak__strdupf("wait reason %u is not one of Go %s's",
 						   g->waitreason, r->gb->version);
@@ -728,7 +724,7 @@ static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const 
 	gr->parent_goid = g->parentgoid;
 	gr->gopc = g->gopc;
 	gr->startpc = g->startpc;
-	gr->leaked = leaked_for_certain(r->L, gr);
+	gr->leaked = leaked_for_certain(r->L, gr, g);
 }
 
 /*
@@ -753,6 +749,33 @@ static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
 	free(again);
 	free(ok);
 	return err;
+}
+
+/*
+ * Nonblocking, a goroutine can wake and park again at the same place on
+ * the same sudog (releaseSudog hands it back from the P's cache) between
+ * the reads of its g and of its sudog, which then names nobody: its g
+ * looks unchanged.  Such a goroutine moved; but if most channel waiters'
+ * sudogs are wrong, the layout is (gocheck.c refuses it).
+ */
+static void unmark_torn_sudogs(struct go_read *r, size_t n, bool *moved)
+{
+	size_t i, waiters = 0, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		if (moved[i] || !r->gs[i].waiting || !on_channel(&r->snap->go->goroutines[i]))
+			continue;
+		waiters++;
+		bad += r->bad_sudog[i];
+	}
+	if (!bad || bad * 2 > waiters)
+		return;
+	for (i = 0; i < n; i++) {
+		if (r->bad_sudog[i] && !moved[i]) {
+			moved[i] = true;
+			r->bad_sudog[i] = false;
+		}
+	}
 }
 
 /* Leave out the goroutines that moved; count them. */
@@ -857,49 +880,11 @@ void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
 	pre->n = 0;
 }
 
-/* Drop every goroutine read: what a failed check leaves. */
-static void drop_all(struct cleak_go *go)
-{
-	size_t i;
-
-	for (i = 0; i < go->ngoroutines; i++) {
-		free(go->goroutines[i].error);
-		free(go->goroutines[i].chans);
-	}
-	free(go->goroutines);
-	free(go->chans);
-	go->goroutines = NULL;
-	go->chans = NULL;
-	go->ngoroutines = go->nchans = 0;
-}
-
-/*
- * gocheck.c's checks, for a release cleak has no table for, on what was
- * read: `pending` holds the gs and what reading their sudogs and channels
- * found.  0, or the refusal, with every goroutine dropped.
- */
-static int check_reading(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-			 const struct cleak__gopending *pending, const bool *moved)
-{
-	int err;
-
-	if (pending->bad_sudogs)
-		err = cleak__go_check_refusal(gb, "%zu of its goroutines wait on a sudog that "
-					      "names another goroutine", pending->bad_sudogs);
-	else if (pending->bad_chans)
-		err = cleak__go_check_refusal(gb, "%zu of its channels have no element type",
-					      pending->bad_chans);
-	else
-		err = cleak__go_check_gs(snap, gb, pending->gs, pending->n, moved);
-	if (err)
-		drop_all(snap->go);
-	return err;
-}
-
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum cleak__go_mode mode,
 		      size_t stack_limit)
 {
 	struct go_read r = { .snap = snap, .gb = gb, .L = gb->layout, .limit = stack_limit };
+	struct cleak__gopending pending = { 0 };
 	struct cleak_go *go = snap->go;
 	uint64_t *addrs = NULL;
 	struct gchans gc = { 0 };
@@ -910,8 +895,6 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	int err;
 
 	go->nonblocking = nonblocking;
-	if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && (err = cleak__golayout_check(gb, gb->layout)))
-		return err;
 	err = read_allgs(snap->pid, gb, &addrs, &n);
 	if (err)
 		return err;
@@ -919,14 +902,17 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	r.gs = calloc(n + 1, sizeof(*r.gs));
 	ok = calloc(n + 1, sizeof(*ok));
 	need = calloc(n + 1, sizeof(*need));
+	r.bad_sudog = calloc(n + 1, sizeof(*r.bad_sudog));
 	go->goroutines = calloc(n + 1, sizeof(*go->goroutines));
-	if (!r.gs || !ok || !need || !go->goroutines) {
+	if (!r.gs || !ok || !need || !r.bad_sudog || !go->goroutines) {
 		err = -ENOMEM;
 		goto out;
 	}
 	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok, &gb->scratch);
 	if (err)
 		goto out;
+	pending.have_first = n && ok[0];
+	pending.first = r.gs[0];
 	/* Keep the live ones, in allgs order (the runtime's dump order). */
 	for (i = kept = 0; i < n; i++) {
 		if (!ok[i] || gone(r.gs[i].status))
@@ -942,12 +928,12 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		err = read_details(&r, kept, NULL, &gb->stack_arena);
 		if (!err && !(gb->pre.gc = calloc(1, sizeof(*gb->pre.gc))))
 			err = -ENOMEM;
-		/* a sudog that did not name its goroutine may have been read
-		 * as it woke: such a goroutine is read again in the freeze */
-		if (!err && !(r.bad_sudog = gb->pre.bad_sudog = calloc(kept + 1, sizeof(bool))))
-			err = -ENOMEM;
 		if (!err)
 			err = read_sudogs(&r, kept, NULL, gb->pre.gc);
+		/* a sudog that did not name its goroutine may have been read
+		 * as it woke: such a goroutine is read again in the freeze */
+		gb->pre.bad_sudog = r.bad_sudog;
+		r.bad_sudog = NULL;
 		if (!err) {
 			gb->pre.goroutines = go->goroutines;
 			gb->pre.addrs = addrs;
@@ -978,28 +964,37 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	memset(ok, 0, (n + 1) * sizeof(*ok));
 	if (!err && nonblocking)
 		err = mark_moved(&r, addrs, ok);
+	if (!err && nonblocking)
+		unmark_torn_sudogs(&r, kept, ok);
 	if (!err)
 		err = read_channels(&r, &gc, ok);
 	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN) {
-		struct cleak__gopending now = { r.gs, kept, r.bad_sudogs, r.bad_chans };
-
+		pending.gs = r.gs;
+		pending.n = kept;
+		pending.bad_sudog = r.bad_sudog;
+		pending.bad_chans = r.bad_chans;
 		/* frozen, the checks wait until the process runs again */
 		if (mode == CLEAK__GO_FROZEN) {
-			gb->pending = now;
+			gb->pending = pending;
 			r.gs = NULL;
+			r.bad_sudog = NULL;
 		} else {
-			err = check_reading(snap, gb, &now, ok);
+			err = cleak__go_check_pending(snap, gb, &pending, ok);
 		}
 	}
 	if (!err && nonblocking)
 		drop_moved(go, ok);
 out:
+	/* what was read of a newer release is shown only once checked */
+	if (err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && mode != CLEAK__GO_PREFETCH)
+		cleak__go_drop_goroutines(go);
 	if (mode != CLEAK__GO_PREFETCH)
 		cleak__go_release_prefetch(&gb->pre);
 	free(addrs);
 	free(ok);
 	free(need);
 	free(r.gs);
+	free(r.bad_sudog);
 	free(gc.v);
 	free(gc.per_g);
 	free(now_at);
@@ -1011,8 +1006,8 @@ out:
  * section, where a name is a flags byte, a varint length and the bytes.
  * abi.Type.TFlag at +20 with TFlagExtraStar (2) says the stored name has
  * a '*' that is not the type's (internal/abi/type.go).  *ok is false when
- * the type is not one: outside the types section, or of another size than
- * the channel's elements (hchan.elemsize), which a wrong layout gives.
+ * the type is not one: unreadable, or of another size than the channel's
+ * elements (hchan.elemsize), which a wrong layout gives.
  */
 static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *gb, uint64_t type,
 		       uint16_t elemsize, bool *ok)
@@ -1024,11 +1019,14 @@ static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *g
 	char name[sizeof(hdr)];
 
 	*ok = false;
-	if (type < gb->types || type >= gb->etypes ||
-	    cleak__read_target(snap->pid, type, t, sizeof(t)) != sizeof(t))
+	if (!type || cleak__read_target(snap->pid, type, t, sizeof(t)) != sizeof(t))
 		return NULL;
 	memcpy(&size, t, sizeof(size));
 	*ok = size == elemsize;
+	/* reflect builds types on the heap (ChanOf, StructOf): their names
+	 * are not in the module's types, and are not read */
+	if (type < gb->types || type >= gb->etypes)
+		return NULL;
 	memcpy(&off, t + 40, sizeof(off));
 	if (off < 0 || gb->types + (uint64_t)off >= gb->etypes)
 		return NULL;
@@ -1062,15 +1060,17 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 		all_ok &= ok || !gb->chan_types[i];
 	}
 	/* a frozen capture's checks, now that the process runs again */
-	if (go && gb->pending.gs && !go->error && check_reading(snap, gb, &gb->pending, NULL))
+	if (go && gb->pending.gs && !go->error && cleak__go_check_pending(snap, gb, &gb->pending, NULL))
 		go->error = strdup(cleak_errmsg());
 	free(gb->pending.gs);
+	free(gb->pending.bad_sudog);
 	gb->pending.gs = NULL;
+	gb->pending.bad_sudog = NULL;
 	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && go && !go->error) {
 		cleak__go_check_refusal(gb, "a channel's element type is not a type of its "
 					"elements' size");
 		go->error = strdup(cleak_errmsg());
-		drop_all(go);
+		cleak__go_drop_goroutines(go);
 	}
 	/* Runtime goroutines are known from their start function, without
 	 * unwinding: counts (cleak watch) need no more than this. */
@@ -1103,13 +1103,14 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 	ok = calloc(n + 1, sizeof(*ok));
 	err = gs && ok ? read_gs(pid, gb->layout, addrs, n, gs, ok, &scratch) : -ENOMEM;
 	if (!err) {
+		struct cleak__gopending pending = { .gs = gs, .first = gs[0], .have_first = n && ok[0] };
 		size_t live = 0;
 
 		*count = 0;
 		for (i = 0; i < n; i++) {
 			uint32_t st = gs[i].status & ~CLEAK__G_SCAN;
-			const char *why = st == CLEAK__G_WAITING ? wait_reason(gb, gs[i].waitreason)
-								 : NULL;
+			const char *why = st == CLEAK__G_WAITING
+					  ? cleak__go_wait_reason(gb, gs[i].waitreason) : NULL;
 
 			if (!ok[i] || gone(st))
 				continue;
@@ -1119,8 +1120,9 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 		}
 		/* nothing is stopped: a g read while it changed may fail a
 		 * check, and the count is refused rather than guessed */
+		pending.n = live;
 		if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN &&
-		    (err = cleak__go_check_gs(NULL, gb, gs, live, NULL)))
+		    (err = cleak__go_check_pending(NULL, gb, &pending, NULL)))
 			*count = -1;
 	}
 	free(addrs);

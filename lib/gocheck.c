@@ -8,20 +8,26 @@
  * types say where every field is, as Delve reads them; stripped, there
  * is nothing to read them from, so the newest layout cleak knows is tried
  * and kept only if what it reads holds together: moduledata points where
- * such data lives, allgs starts with goroutine 1, every g's stack, status,
- * pcs and thread make sense, every sudog names its goroutine and every
- * channel's element type is a type of the right size.  A wrong offset
- * reads a pointer as a goid or a pc as a stack bound and fails one of
- * these; a refusal then names the release and the check, and no
- * goroutine is shown.  DWARF layouts go through the same checks.
+ * such data lives, allgs starts with main's goroutine 1, every g's
+ * stack, status, pcs and thread make sense, every sudog names its
+ * goroutine and every channel's element type is of the right size.  A
+ * wrong offset reads a pointer as a goid or a pc as a stack bound and
+ * fails one of these; a refusal then names the release and the check,
+ * and no goroutine is shown.  DWARF layouts go through the same checks.
+ * Each check is one the runtime's own code guarantees, with the corners
+ * of real programs in mind (tests/fixtures/go/corners: main gone with
+ * Goexit, C threads calling into Go, selects over nil channels, types
+ * reflect made, goroutines churning while nothing is stopped).
  */
 #include "gobinary.h"
 #include "gowait.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The error for a newer release whose reading failed a check. */
 int cleak__go_check_refusal(const struct cleak__gobin *gb, const char *what, ...)
@@ -77,7 +83,7 @@ int cleak__go_choose_layout(struct cleak__gobin *gb, Elf *elf)
 	gb->own.waitreasons = NULL;
 	gb->own.nwaitreasons = 0;
 	gb->layout = &gb->own;
-	return 0;
+	return cleak__golayout_check(gb, gb->layout);
 }
 
 /* Every field lies inside its struct, as any layout DWARF gives does. */
@@ -93,6 +99,10 @@ int cleak__golayout_check(const struct cleak__gobin *gb, const struct cleak__gol
 	for (i = 0; i < CLEAK__ARRAY_SIZE(g_fields); i++)
 		if (g_fields[i] + 8 > L->g_size || L->g_size > 4096)
 			return cleak__go_check_refusal(gb, "its runtime.g has a field past its end");
+	/* Go 1.21 on record the creator's goroutine, and the rules followed
+	 * expect it */
+	if (!L->g_parentgoid && !(L->flags & CLEAK__GO_OLD_TRACEBACK))
+		return cleak__go_check_refusal(gb, "its runtime.g has no parentGoid");
 	if (L->g_waitreason >= L->g_size || L->sudog_size > 1024 ||
 	    L->sudog_c + 8 > L->sudog_size || L->sudog_waitlink + 8 > L->sudog_size ||
 	    L->hchan_elemtype > 256 || L->m_procid > 4096)
@@ -258,30 +268,35 @@ static bool in_segment(const struct cleak__gobin *gb, uint64_t lo, uint64_t hi, 
 }
 
 /*
- * text..etext is code, types..etypes and gofunc are data of the file
- * (read-only, or relocated once in a PIE's RELRO segment): a
- * field read at the wrong offset is another field's pointer (into data,
- * the heap, or the same place twice) and fails one of these.  They hold
- * for every release cleak has a table for, so they are checked always.
+ * text..etext is code; types..etypes and gofunc are data of the file,
+ * outside the code (an external linker may put .rodata in the executable
+ * segment, so the segment's flags do not tell): a field read at the
+ * wrong offset is another field's pointer (into data, the heap, or the
+ * same place twice) and fails one of these.  A release with a table of
+ * its own is only held to what every build of it has shown.
  */
 int cleak__go_check_moduledata(const struct cleak__gobin *gb)
 {
+	bool newer = gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN;
 	const char *bad = NULL;
 
-	if (!gb->text || gb->etext <= gb->text || !in_segment(gb, gb->text, gb->etext, PF_X, PF_W))
+	if (!gb->text || gb->etext <= gb->text ||
+	    (newer && !in_segment(gb, gb->text, gb->etext, PF_X, PF_W)))
 		bad = "text";
-	else if (gb->etypes <= gb->types || !in_segment(gb, gb->types, gb->etypes, PF_R, PF_X))
+	else if (gb->etypes < gb->types ||
+		 (newer && (gb->etypes == gb->types || !in_segment(gb, gb->types, gb->etypes, 0, 0) ||
+			    (gb->types < gb->etext && gb->etypes > gb->text))))
 		bad = "types";
-	else if (!in_segment(gb, gb->gofunc, gb->gofunc, PF_R, PF_X))
+	else if (newer && (!in_segment(gb, gb->gofunc, gb->gofunc, 0, 0) ||
+			   (gb->gofunc >= gb->text && gb->gofunc < gb->etext)))
 		bad = "gofunc";
 	if (!bad)
 		return 0;
-	if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
+	if (newer)
 		return cleak__go_check_refusal(gb, "its module data's %s field does not point "
 					       "where such data lives", bad);
-	return cleak__fail(EINVAL, "the runtime's module data is not one cleak can read (its %s "
-			   "field does not point where such data lives; text %#lx-%#lx)", bad,
-			   (unsigned long)gb->text, (unsigned long)gb->etext);
+	return cleak__fail(EINVAL, "the runtime's module data is not one cleak can read (text "
+			   "%#lx-%#lx)", (unsigned long)gb->text, (unsigned long)gb->etext);
 }
 
 /* ---- the goroutines ---- */
@@ -293,21 +308,25 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool is_tid(const struct cleak_snapshot *snap, pid_t tid)
+/* A thread of the process: in the snapshot, or (one created since the
+ * threads were listed, or not selected with --tid) in /proc now. */
+static bool is_thread(const struct cleak_snapshot *snap, pid_t tid)
 {
-	return cleak_snapshot_thread(snap, tid) != NULL;
+	char path[64];
+
+	if (tid <= 0)
+		return false;
+	if (cleak_snapshot_thread(snap, tid))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", snap->pid, tid);
+	return access(path, F_OK) == 0;
 }
 
-static size_t nreasons(const struct cleak__gobin *gb)
+static bool named(const struct cleak__gobin *gb, uint64_t pc, const char *name)
 {
-	return gb->waitreasons ? gb->nwaitreasons : gb->layout->nwaitreasons;
-}
+	struct cleak__gofunc f;
 
-static const char *reason_name(const struct cleak__gobin *gb, uint8_t i)
-{
-	if (i >= nreasons(gb))
-		return NULL;
-	return gb->waitreasons ? gb->waitreasons[i] : gb->layout->waitreasons[i];
+	return cleak__gofunc_find(gb, pc, &f) && f.name && strcmp(f.name, name) == 0;
 }
 
 /* The first invariant g breaks, or NULL. */
@@ -316,6 +335,8 @@ static const char *bad_g(const struct cleak_snapshot *snap, const struct cleak__
 {
 	uint32_t st = g->status & ~CLEAK__G_SCAN;
 	uint64_t size = g->stack_hi - g->stack_lo;
+	enum cleak__gowait_kind kind = st == CLEAK__G_WAITING
+		? cleak__gowait_kind(cleak__go_wait_reason(gb, g->waitreason)) : CLEAK__GOWAIT_OTHER;
 	struct cleak__gofunc f;
 
 	if (g->status & ~(CLEAK__G_SCAN | 0xf) || st >= gb->layout->nstatuses ||
@@ -326,10 +347,15 @@ static const char *bad_g(const struct cleak_snapshot *snap, const struct cleak__
 	if (!g->stack_lo || g->stack_hi <= g->stack_lo ||
 	    (st != CLEAK__G_SYSCALL && (size < 2048 || (size & (size - 1)))))
 		return "a stack that is not one";
-	if (!cleak__gofunc_find(gb, g->startpc, &f) || f.entry != g->startpc)
-		return "a start pc that is not a function's entry";
-	if (!cleak__gofunc_find(gb, g->gopc, &f))
-		return "a creator pc outside the function table";
+	/* the g of a C thread that called into Go (oneNewExtraM) was never
+	 * started by a go statement: no start or creator pc, locked to its
+	 * thread */
+	if (!(g->startpc == 0 && g->gopc == 0 && g->lockedm)) {
+		if (!cleak__gofunc_find(gb, g->startpc, &f) || f.entry != g->startpc)
+			return "a start pc that is not a function's entry";
+		if (!cleak__gofunc_find(gb, g->gopc, &f))
+			return "a creator pc outside the function table";
+	}
 	if (g->goid == 0 || g->goid > (1ull << 48))
 		return "a goroutine id out of range";
 	if (st == CLEAK__G_WAITING || st == CLEAK__G_LEAKED || st == CLEAK__G_RUNNABLE ||
@@ -339,75 +365,120 @@ static const char *bad_g(const struct cleak_snapshot *snap, const struct cleak__
 			return "a saved stack pointer outside its stack";
 		if (!cleak__gofunc_find(gb, g->sched_pc, &f))
 			return "a saved pc outside the function table";
-		if (g->syscallsp)
-			return "a system call stack pointer while not in a system call";
 	}
-	if (st == CLEAK__G_WAITING && g->waitreason >= nreasons(gb))
-		return "a wait reason past the end of its table";
-	if (st == CLEAK__G_SYSCALL && (g->syscallsp < g->stack_lo || g->syscallsp >= g->stack_hi))
+	/* exitsyscall clears syscallsp before the goroutine can park again
+	 * (one made runnable on its way out of a call still has it) */
+	if (st == CLEAK__G_WAITING && g->syscallsp)
+		return "a system call stack pointer while it waits";
+	if ((st == CLEAK__G_SYSCALL || g->syscallsp) &&
+	    (g->syscallsp < g->stack_lo || g->syscallsp >= g->stack_hi))
 		return "a system call stack pointer outside its stack";
 	if (st == CLEAK__G_SYSCALL && !cleak__gofunc_find(gb, g->syscallpc, &f))
 		return "a system call pc outside the function table";
+	if (st == CLEAK__G_WAITING && g->waitreason >= cleak__go_nwaitreasons(gb))
+		return "a wait reason past the end of its table";
 	/* a goroutine on a thread has its m, whose procid is the thread's
 	 * id (gettid, set in minit) */
 	if ((st == CLEAK__G_SYSCALL || st == CLEAK__G_RUNNING) && !g->m)
 		return "no thread although it runs or is in a system call";
-	if (snap && g->m && !is_tid(snap, gr->tid))
+	if (snap && g->m && !is_thread(snap, gr->tid))
 		return "a thread that is not one of the process's";
-	/* chansend, chanrecv and selectgo enqueue a sudog before parking */
-	if (st == CLEAK__G_WAITING && cleak__gowait_on_channel(reason_name(gb, g->waitreason)) &&
-	    !g->waiting)
+	/* chansend and chanrecv enqueue a sudog before parking (a select
+	 * over nil channels only parks with none) */
+	if ((kind == CLEAK__GOWAIT_CHAN_RECEIVE || kind == CLEAK__GOWAIT_CHAN_SEND) && !g->waiting)
 		return "no sudog although it waits on a channel";
 	return NULL;
 }
 
-int cleak__go_check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-		       const struct graw *gs, size_t n, const bool *skip)
+/* Goroutine ids are unique (goidgen hands out each once). */
+static int check_goids(const struct cleak__gobin *gb, const struct graw *gs, size_t n,
+		       const bool *skip)
 {
-	uint64_t *ids;
-	size_t i, k = 0, waiting = 0, with_reason = 0;
+	uint64_t *ids = malloc((n + 1) * sizeof(*ids)), dup = 0;
+	size_t i, k = 0;
+
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (!skip || !skip[i])
+			ids[k++] = gs[i].goid;
+	qsort(ids, k, sizeof(*ids), cmp_u64);
+	for (i = 1; i < k && !dup; i++)
+		if (ids[i] == ids[i - 1])
+			dup = ids[i];
+	free(ids);
+	return dup ? cleak__go_check_refusal(gb, "goroutine id %llu is used twice",
+					     (unsigned long long)dup) : 0;
+}
+
+static int check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+		    const struct cleak__gopending *p, const bool *skip)
+{
+	size_t i, waiting = 0, with_reason = 0, bad_sudogs = 0;
 	const char *why;
 
 	/* allgs[0] is main's g, goroutine 1 (the runtime relies on it too,
-	 * mgc.go findGoroutineLeaks); it lives as long as the process */
-	if (!n || gs[0].goid != 1)
+	 * mgc.go findGoroutineLeaks), unless main has exited and its g
+	 * went to another goroutine */
+	if (!p->have_first || (p->first.goid != 1 && named(gb, p->first.startpc, "runtime.main")))
 		return cleak__go_check_refusal(gb, "its first goroutine is %llu, not goroutine 1",
-					       n ? (unsigned long long)gs[0].goid : 0ull);
-	ids = malloc(n * sizeof(*ids));
-	if (!ids)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
+					       (unsigned long long)p->first.goid);
+	/* the runtime's own (the sweeper, the scavenger, forcegc) live as
+	 * long as the process */
+	if (!p->n)
+		return cleak__go_check_refusal(gb, "none of its goroutines is alive");
+	for (i = 0; i < p->n; i++) {
+		const struct graw *g = &p->gs[i];
+
 		if (skip && skip[i])
 			continue;
-		why = bad_g(snap, gb, &gs[i], snap ? &snap->go->goroutines[i] : NULL);
-		if (why) {
-			free(ids);
+		why = bad_g(snap, gb, g, snap ? &snap->go->goroutines[i] : NULL);
+		if (why)
 			return cleak__go_check_refusal(gb, "goroutine %llu has %s",
-						       (unsigned long long)gs[i].goid, why);
-		}
-		ids[k++] = gs[i].goid;
-		if ((gs[i].status & ~CLEAK__G_SCAN) == CLEAK__G_WAITING) {
+						       (unsigned long long)g->goid, why);
+		if (g->goid == 1 && g->addr != p->first.addr)
+			return cleak__go_check_refusal(gb, "goroutine 1 is not the first in allgs");
+		if ((g->status & ~CLEAK__G_SCAN) == CLEAK__G_WAITING) {
 			waiting++;
-			with_reason += gs[i].waitreason != 0;
+			with_reason += g->waitreason != 0;
 		}
+		bad_sudogs += p->bad_sudog && p->bad_sudog[i];
 	}
 	/* gopark always names a reason; only a goroutine being created
 	 * (newproc1 parked) waits without one */
-	if (waiting > 1 && !with_reason) {
-		free(ids);
+	if (waiting > 1 && !with_reason)
 		return cleak__go_check_refusal(gb, "none of its %zu waiting goroutines has a "
 					       "wait reason", waiting);
-	}
-	qsort(ids, k, sizeof(*ids), cmp_u64);
-	for (i = 1; i < k; i++) {
-		if (ids[i] == ids[i - 1]) {
-			uint64_t dup = ids[i];
+	if (bad_sudogs)
+		return cleak__go_check_refusal(gb, "%zu of its goroutines wait on a sudog that "
+					       "names another goroutine or no channel", bad_sudogs);
+	if (p->bad_chans)
+		return cleak__go_check_refusal(gb, "%zu of its channels have no element type",
+					       p->bad_chans);
+	return check_goids(gb, p->gs, p->n, skip);
+}
 
-			free(ids);
-			return cleak__go_check_refusal(gb, "goroutine id %llu is used twice",
-						       (unsigned long long)dup);
-		}
+void cleak__go_drop_goroutines(struct cleak_go *go)
+{
+	size_t i;
+
+	for (i = 0; i < go->ngoroutines; i++) {
+		free(go->goroutines[i].error);
+		free(go->goroutines[i].chans);
 	}
-	free(ids);
-	return 0;
+	free(go->goroutines);
+	free(go->chans);
+	go->goroutines = NULL;
+	go->chans = NULL;
+	go->ngoroutines = go->nchans = 0;
+}
+
+int cleak__go_check_pending(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
+			    const struct cleak__gopending *pending, const bool *skip)
+{
+	int err = check_gs(snap, gb, pending, skip);
+
+	if (err && snap)
+		cleak__go_drop_goroutines(snap->go);
+	return err;
 }

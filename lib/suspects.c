@@ -184,19 +184,6 @@ static bool in_deadlock(const struct cleak_snapshot *snap, const struct cleak_di
 	return false;
 }
 
-static const char *leak_phrase(const struct cleak_goroutine *g)
-{
-	switch (cleak__gowait_kind(g->wait_reason)) {
-	case CLEAK__GOWAIT_SELECT_NO_CASES:
-		return "select {} with no cases";
-	case CLEAK__GOWAIT_NIL_CHAN:
-		return "an operation on a nil channel";
-	default:
-		break;
-	}
-	return "a wait nothing can end";
-}
-
 /* Suspect or not, and why; the score orders suspects. */
 static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 		       const bool *stuck, size_t group, double *score)
@@ -215,7 +202,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]], limit)
 			: thread_idle(dg, &last->threads[dg->members[0]]);
 	if (dg->leaked) {
-		dg->why = cleak__strdupf("can never wake: %s", leak_phrase(
+		dg->why = cleak__strdupf("can never wake: %s", cleak_goroutine_leak_cause(
 					 &last->go->goroutines[dg->members[0]]));
 		*score = 3e9 + dg->leaked;
 	} else if (!dg->goroutine && dg->nmembers && in_deadlock(last, dg)) {

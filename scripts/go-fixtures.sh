@@ -8,6 +8,8 @@
 #   build/fixtures/go/go1.N/leaks-cgo       newest N only: cgo, one goroutine in C
 #   build/fixtures/go/go1.N/servers         newest N only: tests/fixtures/go/servers,
 #                                           the HTTP server of tests/e2e/test_diff.py
+#   build/fixtures/go/go1.N/corners         newest N only, cgo: tests/fixtures/go/corners,
+#                                           real programs' corners for gocheck.c
 #
 # N is 19 to 27, or the list in CLEAK_GO_VERSIONS (e.g. "19 26").  All but
 # leaks-cgo are built with CGO_ENABLED=0 so that they are the same on
@@ -29,6 +31,7 @@ SCRIPT=$ROOT/scripts/go-fixtures.sh
 OUT=$ROOT/build/fixtures/go
 LEAKS=$ROOT/tests/fixtures/go/leaks
 SERVERS=$ROOT/tests/fixtures/go/servers
+CORNERS=$ROOT/tests/fixtures/go/corners
 CACHE_HOME=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}
 
 # go_minor GO: the minor release of that go command (26 for go1.26.8).
@@ -100,6 +103,7 @@ build() {
 	shift 3
 	case $target in
 	*/servers) srcdir=$SERVERS ;;
+	*/corners) srcdir=$CORNERS ;;
 	*) srcdir=$LEAKS ;;
 	esac
 	stale "$target" "$srcdir" || return 0
@@ -117,13 +121,14 @@ build() {
 for n in $VERSIONS; do
 	dir=$OUT/go1.$n
 	# built for an earlier newest release: the tests take the newest
-	if [ "$n" != "$NEWEST" ]; then rm -f "$dir/leaks-cgo" "$dir/servers"; fi
+	if [ "$n" != "$NEWEST" ]; then rm -f "$dir/leaks-cgo" "$dir/servers" "$dir/corners"; fi
 	need=""
 	for t in leaks leaks-stripped leaks-pie; do
 		if stale "$dir/$t"; then need=1; fi
 	done
 	if [ "$n" = "$NEWEST" ] && stale "$dir/leaks-cgo"; then need=1; fi
 	if [ "$n" = "$NEWEST" ] && stale "$dir/servers" "$SERVERS"; then need=1; fi
+	if [ "$n" = "$NEWEST" ] && stale "$dir/corners" "$CORNERS"; then need=1; fi
 	[ -n "$need" ] || continue
 	# The installed go for its own release, a fetched go1.N.0 for the others.
 	builder=$GO modcache=""
@@ -156,6 +161,7 @@ for n in $VERSIONS; do
 	if [ "$n" = "$NEWEST" ]; then
 		build "$toolchain" "$dir/leaks-cgo" 1 -tags cleakcgo
 		build "$toolchain" "$dir/servers" 0
+		build "$toolchain" "$dir/corners" 1
 	fi
 done
 

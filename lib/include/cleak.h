@@ -308,6 +308,10 @@ struct cleak_goroutine {
  */
 size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t size);
 
+/* Why a goroutine marked leaked can never wake ("an operation on a nil
+ * channel", ...), for people; the wording may change. */
+const char *cleak_goroutine_leak_cause(const struct cleak_goroutine *g);
+
 /* What `cleak ps` shows of a process: whether it is Go, and how many
  * goroutines it has (read without stopping it). */
 struct cleak_go_info {

@@ -848,6 +848,72 @@ def test_go_wrong_layouts_are_refused():
     for_each_fixture(one, paths)
 
 
+@contextlib.contextmanager
+def stripped_copy(path):
+    """A copy of the binary at path without .symtab and DWARF, as
+    -ldflags='-s -w' leaves one."""
+    tmp = tempfile.mkdtemp(prefix="cleak-stripped-")
+    try:
+        copy = os.path.join(tmp, os.path.basename(path))
+        shutil.copy2(path, copy)
+        subprocess.run(["strip", "--strip-all", copy], check=True, timeout=60)
+        yield copy
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_go_corners_are_not_refused():
+    """The corners of real programs a check must not take for a wrong
+    layout (tests/fixtures/go/corners: main gone with Goexit, a C thread
+    blocked in a Go callback, a select over nil channels, a channel of a
+    type reflect made, goroutines churning through system calls and
+    channels): read with the release's table, from its DWARF, and stripped
+    with the checks, frozen, --nonblocking and with --tid, never refused."""
+    corners = os.path.join(GO_FIXTURES, "go1.%d" % newest_release(), "corners")
+    check(os.path.exists(corners), "%s is missing: run 'sh scripts/go-fixtures.sh'" % corners)
+
+    def one(fx):
+        def stack(*args):
+            proc = run_cleak(fx, "--json", *args)
+            doc = json.loads(proc.stdout)
+            # (a thread running Go code cannot be unwound without a stop:
+            # --nonblocking may exit 1 for it, which is no refusal)
+            check(proc.returncode in (0, 1) and not doc["go"]["error"],
+                  "%s refused: exit %d, %r" % (" ".join(args), proc.returncode, doc["go"]["error"]))
+            return {g["goid"]: g for g in doc["goroutines"] if not g["system"]}
+        # the goroutine serving stdin writes the dump, so it moves
+        got = {k: g for k, g in stack().items() if role(g) != "main.serve"}
+        want = {g["goid"]: g for g in fx.dump() if not is_dumper(g)}
+        check(sorted(got) == sorted(want), "goroutines %s, the runtime's dump has %s"
+              % (sorted(got), sorted(want)))
+        check(1 not in got, "goroutine 1 called runtime.Goexit")
+        for goid, g in got.items():
+            reason = want[goid]["wait_reason_or_status"]
+            check((g["wait_reason"] or g["status"]) == reason, "goroutine %d: %r, the runtime "
+                  "says %r" % (goid, g["wait_reason"] or g["status"], reason))
+        nils = [g for g in got.values() if role(g) == "main.selectNils"]
+        check(len(nils) == 1 and nils[0]["leaked"], "a select over nil channels only can never "
+              "wake: %r" % nils)
+        check(fx.ask("churn") == "ok", "churn did not start")
+        try:
+            for _ in range(5):
+                stack()
+                stack("--nonblocking")
+            stack("--tid", str(fx.pid))
+            for _ in range(5):
+                out = misread(fx)
+                check(out.startswith("read\n"), "go-misread refused: %s" % out[:300])
+        finally:
+            check(fx.ask("calm") == "ok", "churn did not stop")
+
+    with contextlib.ExitStack() as stack:
+        dwarf = stack.enter_context(copy_as_release(corners, 99))
+        stripped = stack.enter_context(copy_as_release(stack.enter_context(
+            stripped_copy(corners)), 99))
+        for_each_fixture(one, [("corners", corners), ("corners as go1.99", dwarf),
+                               ("corners stripped as go1.99", stripped)])
+
+
 def test_go_older_release_is_refused():
     """A release older than cleak's oldest table: the threads, and a clear
     refusal to guess at goroutines."""

@@ -99,7 +99,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "go-misread: no layout field %s\n", argv[2]);
 		return 2;
 	}
-	err = cleak__go_capture(snap, gb, CLEAK__GO_NONBLOCKING, CLEAK_DEFAULT_STACK_BYTES);
+	err = cleak__golayout_check(gb, gb->layout);
+	if (!err)
+		err = cleak__go_capture(snap, gb, CLEAK__GO_NONBLOCKING, CLEAK_DEFAULT_STACK_BYTES);
 	if (!err)
 		cleak__go_capture_finish(snap, gb);
 	if (err == -EPROTO || (!err && snap->go->error))
