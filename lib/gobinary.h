@@ -257,7 +257,7 @@ const char *cleak__gofunc_line(const struct cleak__gobin *gb, const struct cleak
 
 /*
  * gocheck.c: what cleak checks before it reads a release it has no table
- * for (the checks are named in cleak-stack(1), GO RELEASES).
+ * for (the checks are named in cleak-stack(1), Go releases).
  */
 /* Pick gb->layout for gb->minor: the built-in row, else one from the
  * binary's DWARF, else (stripped) the newest row, to be checked. */
