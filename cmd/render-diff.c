@@ -131,12 +131,18 @@ static void print_suspects(const struct cleak_diff *d, bool all, FILE *f)
 		      "--count 2 or more can.)\n", f);
 }
 
+/* Grew, or members moved in or out (which is no growth). */
+static bool changed(const struct cleak_diff_group *dg)
+{
+	return dg->growth || dg->moved_in || dg->moved_out;
+}
+
 static void print_growth(const struct cleak_diff *d, bool all, FILE *f)
 {
 	size_t i, rows = 0;
 
 	for (i = 0; i < d->ngroups; i++)
-		rows += d->groups[i].growth != 0;
+		rows += changed(&d->groups[i]);
 	if (!rows)
 		return;
 	fprintf(f, "\nGrowth by group:\n  %6s %6s %7s %7s  %-16s %s\n", "BEFORE", "AFTER",
@@ -144,7 +150,7 @@ static void print_growth(const struct cleak_diff *d, bool all, FILE *f)
 	for (i = 0, rows = 0; i < d->ngroups; i++) {
 		const struct cleak_diff_group *dg = &d->groups[i];
 
-		if (!dg->growth)
+		if (!changed(dg))
 			continue;
 		if (!all && rows++ == GROWTH_ROWS) {
 			fputs("  ... (-a lists every group)\n", f);
@@ -153,6 +159,8 @@ static void print_growth(const struct cleak_diff *d, bool all, FILE *f)
 		fprintf(f, "  %6zu %6zu %+7ld %7.1f  %-16s ", dg->before, dg->after, dg->growth,
 			dg->rate_per_s, dg->wait ? dg->wait : dg->status);
 		print_where(dg, f);
+		if (dg->moved_in || dg->moved_out)
+			fprintf(f, "  [moved: %zu in, %zu out]", dg->moved_in, dg->moved_out);
 		if (dg->idle)
 			fprintf(f, "  [%s]", dg->idle);
 		fputc('\n', f);
@@ -191,6 +199,8 @@ static void print_stuck(const struct cleak_diff *d, bool all, FILE *f)
 		fprintf(f, "  %zu of %zu %s [%s] ", dg->stuck, dg->nmembers, noun(dg, dg->nmembers),
 			dg->wait ? dg->wait : dg->status);
 		print_where(dg, f);
+		if (dg->moved_in || dg->moved_out)
+			fprintf(f, "  [moved: %zu in, %zu out]", dg->moved_in, dg->moved_out);
 		if (dg->idle)
 			fprintf(f, "  [%s]", dg->idle);
 		fputc('\n', f);

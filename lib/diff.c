@@ -207,7 +207,7 @@ static int key_snapshots(struct builder *b)
 static int make_groups(struct builder *b)
 {
 	struct cleak_diff *d = b->diff;
-	size_t i, k, s;
+	size_t i, k;
 
 	d->groups = calloc(b->nkeyed ? b->nkeyed : 1, sizeof(*d->groups));
 	if (!d->groups)
@@ -258,13 +258,6 @@ static int make_groups(struct builder *b)
 		}
 		dg->before = dg->counts[0];
 		dg->after = dg->counts[b->nsnaps - 1];
-		dg->growth = (long)dg->after - (long)dg->before;
-		if (d->seconds > 0)
-			dg->rate_per_s = dg->growth / d->seconds;
-		dg->grew_every_interval = b->nsnaps > 1;
-		for (s = 1; s < b->nsnaps; s++)
-			if (dg->counts[s] <= dg->counts[s - 1])
-				dg->grew_every_interval = false;
 	}
 	return 0;
 }
@@ -313,6 +306,63 @@ static int missing_ids(const struct ident *from, size_t nfrom, const struct iden
 	for (i = 0; i < nfrom; i++)
 		if (!find_ident(in, nin, &from[i]))
 			(*out)[(*n)++] = from[i].a;
+	return 0;
+}
+
+static size_t group_of(const struct builder *b, size_t s, bool goroutine, size_t index)
+{
+	return goroutine ? b->maps[s].ggroup[index] : b->maps[s].tgroup[index];
+}
+
+/*
+ * Growth by identity: in each interval, a group grows by the members that
+ * appeared in the process (an id the snapshot before did not have) and
+ * shrinks by those that ended.  A member that is in both snapshots but in
+ * another group moved: a thread going from pthread_cond_wait to
+ * pthread_cond_timedwait is no new thread, and no leak.
+ */
+static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids, bool goroutine)
+{
+	struct cleak_diff *d = b->diff;
+	size_t s, i, g;
+	long *net = calloc(d->ngroups + 1, sizeof(*net));
+
+	if (!net)
+		return -ENOMEM;
+	for (g = 0; g < d->ngroups; g++)
+		if (d->groups[g].goroutine == goroutine)
+			d->groups[g].grew_every_interval = b->nsnaps > 1;
+	for (s = 1; s < b->nsnaps; s++) {
+		memset(net, 0, d->ngroups * sizeof(*net));
+		for (i = 0; i < nids[s]; i++) {
+			const struct ident *was = find_ident(ids[s - 1], nids[s - 1], &ids[s][i]);
+			size_t now = group_of(b, s, goroutine, ids[s][i].index), then;
+
+			if (!was) {
+				net[now]++;
+				continue;
+			}
+			then = group_of(b, s - 1, goroutine, was->index);
+			if (then != now) {
+				d->groups[now].moved_in++;
+				d->groups[then].moved_out++;
+			}
+		}
+		for (i = 0; i < nids[s - 1]; i++)
+			if (!find_ident(ids[s], nids[s], &ids[s - 1][i]))
+				net[group_of(b, s - 1, goroutine, ids[s - 1][i].index)]--;
+		for (g = 0; g < d->ngroups; g++) {
+			if (d->groups[g].goroutine != goroutine)
+				continue;
+			d->groups[g].growth += net[g];
+			if (net[g] <= 0)
+				d->groups[g].grew_every_interval = false;
+		}
+	}
+	for (g = 0; g < d->ngroups; g++)
+		if (d->groups[g].goroutine == goroutine && d->seconds > 0)
+			d->groups[g].rate_per_s = d->groups[g].growth / d->seconds;
+	free(net);
 	return 0;
 }
 
@@ -608,6 +658,10 @@ int cleak_diff_build(const struct cleak_snapshot *const *snaps, const char *cons
 		free(a);
 		free(e);
 	}
+	if (!err)
+		err = grow_by_identity(&b, allg, nallg, true);
+	if (!err)
+		err = grow_by_identity(&b, allt, nallt, false);
 	if (!err)
 		err = find_stuck(&b, allg, nallg, allt, nallt);
 	if (!err)

@@ -52,6 +52,10 @@ static void write_group(struct cleak__jw *w, const struct cleak_diff *d, size_t 
 	cleak__jw_double(w, dg->rate_per_s);
 	cleak__jw_key(w, "grew_every_interval");
 	cleak__jw_bool(w, dg->grew_every_interval);
+	cleak__jw_key(w, "moved_in");
+	cleak__jw_uint(w, dg->moved_in);
+	cleak__jw_key(w, "moved_out");
+	cleak__jw_uint(w, dg->moved_out);
 	cleak__jw_key(w, "stuck");
 	cleak__jw_uint(w, dg->stuck);
 	cleak__jw_key(w, "leaked");

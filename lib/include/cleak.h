@@ -539,9 +539,14 @@ struct cleak_diff_group {
 	const struct cleak_frame *created_by;	/* NULL: none shown, or a thread */
 	size_t *counts;		/* members in each snapshot */
 	size_t before, after;	/* counts[0], counts[nsnaps - 1] */
+	/* Members that appeared (goroutines or threads the snapshot before
+	 * did not have) less those that ended, over every interval: a member
+	 * that only moved in from another group, or out to one, is no growth
+	 * and is counted in moved_in and moved_out instead. */
 	long growth;
 	double rate_per_s;	/* growth over the time between first and last */
-	bool grew_every_interval;
+	bool grew_every_interval;	/* growth > 0 in each interval */
+	size_t moved_in, moved_out;
 	size_t stuck;		/* members stuck in every snapshot */
 	size_t leaked;		/* members that can never wake (last snapshot) */
 	/* The channel most of its stuck members wait on, and how many. */

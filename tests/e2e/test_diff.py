@@ -495,6 +495,74 @@ def test_diff_threads_of_a_c_program():
                   % (t["tid"], t.get("group")))
 
 
+def test_diff_thread_that_changed_its_wait_is_moved_not_new():
+    """A thread that only went from pthread_cond_wait to
+    pthread_cond_timedwait between two snapshots: no thread appeared, so
+    no group grew and nothing is a suspect; the thread is reported as
+    moved from one group to the other."""
+    with Fixture("moving-thread") as fx, TempDir() as tmp:
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
+        for i, p in enumerate(paths):
+            if i:
+                check(fx.ask("move") == "moved", "the thread did not move")
+            proc = cleak("stack", "--json", fx.pid)
+            check(proc.returncode == 0, proc.stderr)
+            with open(p, "w") as f:
+                f.write(proc.stdout)
+        doc, _ = run_json("diff", "--json", paths[0], paths[1], codes=(0,))
+        check(doc["suspects"] == 0, "suspects: %r" % [g["why"] for g in doc["groups"]
+                                                      if g["suspect"]])
+        check(doc["threads"]["appeared"] == [] and doc["threads"]["ended"] == [],
+              "threads appeared or ended: %r" % doc["threads"])
+        check(all(g["growth"] == 0 for g in doc["groups"]),
+              "growth: %r" % [(g["wait"], g["growth"]) for g in doc["groups"] if g["growth"]])
+        moved_in = [g for g in doc["groups"] if g["moved_in"]]
+        moved_out = [g for g in doc["groups"] if g["moved_out"]]
+        check(len(moved_in) == 1 and moved_in[0]["moved_in"] == 1 and moved_in[0]["after"] == 1,
+              "the group it moved to: %r" % [(g["wait"], g["before"], g["after"])
+                                             for g in moved_in])
+        check(len(moved_out) == 1 and moved_out[0]["moved_out"] == 1,
+              "the group it left: %r" % moved_out)
+        text = cleak("diff", paths[0], paths[1])
+        check(text.returncode == 0 and "moved: 1 in, 0 out" in text.stdout,
+              "text: exit %d, %r" % (text.returncode, text.stdout[-800:]))
+
+
+def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
+    """The same for a goroutine: a saved snapshot of the leaks fixture and a
+    copy of it in which one goroutine waits elsewhere (as if it had moved
+    from a receive to a select): growth 0, no suspect, moved."""
+    label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
+    fx = GoFixture(label, path)
+    try:
+        fx.wait_ready()
+        proc = cleak("stack", "--json", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+    finally:
+        fx.close()
+    a = json.loads(proc.stdout)
+    b = json.loads(proc.stdout)
+    b["time_unix_ms"] = a["time_unix_ms"] + 1000
+    mover = [g for g in b["goroutines"] if g["frames"] and
+             g["frames"][-1]["function"] == "main.drainForever"]
+    check(len(mover) == 1, "no drainForever goroutine")
+    mover[0]["wait_reason"] = "select"
+    mover[0]["header"] = "select"
+    mover[0]["frames"][0]["line"] += 1
+    with TempDir() as tmp:
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
+        for doc, p in zip((a, b), paths):
+            with open(p, "w") as f:
+                json.dump(doc, f)
+        doc, _ = run_json("diff", "--json", paths[0], paths[1], codes=(0, 1))
+    moved = [g for g in doc["groups"] if g["moved_in"]]
+    check(len(moved) == 1 and moved[0]["wait"] == "select" and moved[0]["growth"] == 0
+          and not moved[0]["suspect"], "the group it moved to: %r"
+          % [(g["wait"], g["growth"], g["suspect"], g["why"]) for g in moved])
+    check(all(g["growth"] == 0 for g in doc["groups"]), "growth: %r"
+          % [(g["wait"], g["growth"]) for g in doc["groups"] if g["growth"]])
+
+
 def test_diff_saved_snapshot_errors():
     """A truncated or missing snapshot file: exit 2, naming the file.
 
