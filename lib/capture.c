@@ -849,17 +849,6 @@ static void copy_vdso(struct cleak_snapshot *snap)
 	}
 }
 
-/* Explain why we may not look at `pid`, in terms a user can act on. */
-static int permission_error(pid_t pid)
-{
-	return cleak__fail(EPERM,
-		"not allowed to inspect pid %d: cleak needs the right to ptrace it. "
-		"Run as the same user as the target or as root, or grant "
-		"CAP_SYS_PTRACE (inside a container: --cap-add SYS_PTRACE); if "
-		"/proc/sys/kernel/yama/ptrace_scope is 1 or more, only root "
-		"(or ptrace_scope=0) allows attaching to a non-child", pid);
-}
-
 static int check_target(struct cleak_snapshot *snap)
 {
 	char path[64], buf[1024], link[4096];
@@ -869,6 +858,10 @@ static int check_target(struct cleak_snapshot *snap)
 	bool all_zombie = true;
 	ssize_t n;
 
+	if (snap->pid == getpid())
+		return cleak__fail(EINVAL, "pid %d is this cleak itself, which cannot stop "
+				   "itself to look: give the pid of the process to inspect "
+				   "(`pgrep NAME` finds it)", snap->pid);
 	snprintf(path, sizeof(path), "/proc/%d/stat", snap->pid);
 	n = cleak__read_small(path, buf, sizeof(buf));
 	if (n == -ENOENT || n == -ESRCH)
@@ -904,7 +897,7 @@ static int check_target(struct cleak_snapshot *snap)
 	snprintf(path, sizeof(path), "/proc/%d/syscall", snap->pid);
 	n = cleak__read_small(path, buf, sizeof(buf));
 	if (n == -EACCES || n == -EPERM)
-		return permission_error(snap->pid);
+		return cleak__permission_error(snap->pid);
 	snprintf(path, sizeof(path), "/proc/%d/exe", snap->pid);
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n > 0) {
@@ -984,7 +977,7 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 		goto err_free;
 	err = reload_maps(snap);
 	if (err) {
-		err = err == -EACCES ? permission_error(pid)
+		err = err == -EACCES ? cleak__permission_error(pid)
 				     : cleak__fail(-err, "cannot read /proc/%d/maps: %s",
 						   pid, strerror(-err));
 		goto err_free;

@@ -1,10 +1,13 @@
 """Bad input gets a message that says what happened and what to do."""
+import contextlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 
-from harness import CLEAK, Fixture, check, cleak, wait_until
+from harness import BUILD, CLEAK, Fixture, check, cleak, wait_until
 
 
 def unused_pid():
@@ -70,13 +73,81 @@ def test_zombie():
     check("is a zombie" in proc.stderr and "reap" in proc.stderr, proc.stderr)
 
 
+def yama_scope():
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            return int(f.read())
+    except OSError:
+        return None
+
+
 def test_permission_denied():
+    """Another user's process: the message says who runs what, and the one
+    thing that would work; Yama only where it is there."""
     with Fixture("threads") as fx:
         proc = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                CLEAK, "stack", str(fx.pid)], capture_output=True, text=True)
         check(proc.returncode == 2, "exit %d: %s" % (proc.returncode, proc.stderr))
-        for words in ("not allowed", "CAP_SYS_PTRACE", "ptrace_scope", "--cap-add SYS_PTRACE"):
+        scope = yama_scope()
+        if scope in (None, 0):
+            want = ["not allowed", "runs as uid 0 and cleak as uid 65534", "or as root"]
+        elif scope == 1:
+            want = ["not allowed", "runs as uid 0 and cleak as uid 65534"]
+        else:
+            want = ["not allowed", "ptrace_scope is %d" % scope]
+        for words in want:
             check(words in proc.stderr, "%r missing from %r" % (words, proc.stderr))
+        check(scope is not None or "yama" not in proc.stderr.lower(),
+              "Yama named where it is not there: %r" % proc.stderr)
+
+
+@contextlib.contextmanager
+def fixture_as_nobody(name):
+    """A fixture running as uid 65534, from a directory that user can read."""
+    tmp = tempfile.mkdtemp(prefix="cleak-nobody-")
+    os.chmod(tmp, 0o755)
+    path = os.path.join(tmp, name)
+    shutil.copy2(os.path.join(BUILD, "fixtures", name), path)
+    proc = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                             path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        check(line.startswith("ready"), "%s as nobody did not start: %r" % (name, line))
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_root_without_cap_sys_ptrace():
+    """Root with CAP_SYS_PTRACE dropped (a container's usual root): the
+    message says to grant the capability, not to run as root."""
+    with fixture_as_nobody("threads") as pid:
+        proc = subprocess.run(["setpriv", "--inh-caps=-sys_ptrace", "--bounding-set=-sys_ptrace",
+                               CLEAK, "stack", str(pid)], capture_output=True, text=True)
+        check(proc.returncode == 2, "exit %d: %s" % (proc.returncode, proc.stderr))
+        for words in ("runs as root but without CAP_SYS_PTRACE", "--cap-add SYS_PTRACE"):
+            check(words in proc.stderr, "%r missing from %r" % (words, proc.stderr))
+        check("run as root" not in proc.stderr and "(sudo)" not in proc.stderr,
+              "advice to run as root, which it is: %r" % proc.stderr)
+
+
+def test_user_namespace():
+    """cleak in a user namespace of its own (unshare -r) is root there
+    only: the message says so."""
+    with Fixture("threads") as fx:
+        proc = subprocess.run(["unshare", "-r", CLEAK, "stack", str(fx.pid)],
+                              capture_output=True, text=True)
+        check(proc.returncode == 2, "exit %d: %s" % (proc.returncode, proc.stderr))
+        check("user namespace" in proc.stderr, proc.stderr)
+
+
+def test_cleak_itself():
+    proc = subprocess.run(["sh", "-c", 'exec "$0" stack $$', CLEAK], capture_output=True,
+                          text=True)
+    check(proc.returncode == 2 and "this cleak itself" in proc.stderr,
+          "exit %d: %r" % (proc.returncode, proc.stderr))
 
 
 def test_jit_code_frame_has_just_an_address():
