@@ -309,6 +309,41 @@ static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innerm
 	return gb && cleak__gofunc_find(gb, ip, &f) && cleak__gofunc_ends_unwind(&f, innermost);
 }
 
+/*
+ * One step out of a Go function, by the binary's own tables as the
+ * runtime steps (traceback.go: the caller's SP is SP + pcsp + 8, its pc
+ * the word under that): no CFI and no RBP needed, so a thread read
+ * without a stop unwinds through Go code as far as one that was stopped.
+ * A Go frame with a size saves the caller's RBP just under the return
+ * address (every function with a frame, amd64); one without leaves it
+ * as it was.  The cursor restarts from what is known, for the frames
+ * that are not Go (C under a cgo callback) to take on.
+ */
+static bool go_step(const struct cleak__gobin *gb, unw_addr_space_t as, unw_cursor_t *cursor,
+		    struct unwind_ctx *ctx, uint64_t ip, uint64_t sp, bool have_rbp, uint64_t rbp)
+{
+	struct cleak__gofunc f;
+	int32_t delta;
+	uint64_t ret, saved;
+
+	if (!gb || !cleak__gofunc_find(gb, ip, &f))
+		return false;
+	delta = cleak__gofunc_pcvalue(gb, &f, cleak__gofunc_field(&f, CLEAK__FUNC_PCSP), ip);
+	if (delta < 0 || delta % 8 || !read_stack_word(ctx, sp + (uint64_t)delta, &ret) || !ret)
+		return false;
+	memset(ctx->regs, 0, sizeof(ctx->regs));
+	ctx->regs[CLEAK_REG_RIP] = ret;
+	ctx->regs[CLEAK_REG_RSP] = sp + (uint64_t)delta + 8;
+	ctx->regs_known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP;
+	if (delta > 0 && read_stack_word(ctx, sp + (uint64_t)delta - 8, &saved))
+		have_rbp = true, rbp = saved;
+	if (have_rbp) {
+		ctx->regs[CLEAK_REG_RBP] = rbp;
+		ctx->regs_known |= 1u << CLEAK_REG_RBP;
+	}
+	return unw_init_remote(cursor, as, ctx) == 0;
+}
+
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			  struct cleak_thread *t, unsigned max_frames)
 {
@@ -375,6 +410,8 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			break;
 		}
 		have_rbp = unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp) == 0;
+		if (go_step(gb, as, &cursor, &ctx, ip, sp, have_rbp, rbp))
+			continue;
 		ctx.missing_reg = false;
 		ctx.noinfo_ip = 0;
 		ret = unw_step(&cursor);
