@@ -446,7 +446,7 @@ static int classify_poll(const struct cleak_snapshot *snap, const struct cleak_t
 	size_t n;
 
 	w->kind = CLEAK_WAIT_POLL;
-	switch (t->syscall_nr) {
+	switch (cleak__restarted_syscall(t)) {
 	case SYS_epoll_wait:
 	case SYS_epoll_pwait:
 	case SYS_epoll_pwait2:
@@ -581,15 +581,20 @@ static void classify_signal(struct cleak__strpool *pool, const struct cleak_thre
 
 /* ---- one thread ---- */
 
-/* After a ptrace stop (anyone's), an interrupted timed sleep shows as
- * restart_syscall; the frames, or wchan, say what it was. */
+/* After a ptrace stop (anyone's), an interrupted timed wait shows as
+ * restart_syscall; wchan (cleak__restarted_syscall), or else the frames,
+ * say what it was. */
 static long restarted_as(const struct cleak_thread *t, enum frame_hint hint)
 {
-	if (hint == HINT_SLEEP || strstr(t->wchan, "nanosleep"))
+	long nr = cleak__restarted_syscall(t);
+
+	if (nr != SYS_restart_syscall)
+		return nr;
+	if (hint == HINT_SLEEP)
 		return SYS_clock_nanosleep;
-	if (hint == HINT_POLL || strstr(t->wchan, "poll"))
+	if (hint == HINT_POLL)
 		return SYS_poll;
-	if (hint != HINT_NONE || strstr(t->wchan, "futex"))
+	if (hint != HINT_NONE)
 		return SYS_futex;
 	return SYS_restart_syscall;
 }
@@ -628,11 +633,10 @@ static int classify_syscall(const struct cleak_snapshot *snap, struct cleak__str
 			set_timeout(w, true, -1);
 			return 0;
 		}
-		if (nr == SYS_poll) {
-			w->kind = CLEAK_WAIT_POLL;
-			set_timeout(w, true, -1);
-			return 0;
-		}
+		/* poll(fds, nfds, ms): its arguments are still in the
+		 * registers, and the time left is at most the original ms */
+		if (nr == SYS_poll)
+			return classify_poll(snap, t, w);
 	}
 	if (nr == SYS_futex) {
 		/* A restarted futex wait keeps its original arguments in the

@@ -68,6 +68,14 @@ struct cleak__memreq {
 };
 void cleak__wait_memreqs(const struct cleak_thread *t,
 			 struct cleak__memreq req[CLEAK_WAITMEM_COUNT]);
+/*
+ * The call a thread waits in.  After a ptrace stop (anyone's: a
+ * debugger, --freeze), a timed poll, futex wait or nanosleep shows as
+ * restart_syscall; the kernel restarts it from its restart block, and the
+ * registers the syscall line shows still hold the original call's
+ * arguments.  wchan says which call it was.
+ */
+long cleak__restarted_syscall(const struct cleak_thread *t);
 /* `len` copied bytes at target address `addr`, or NULL if not copied. */
 const uint8_t *cleak__waitmem_at(const struct cleak_thread *t, enum cleak_waitmem_slot slot,
 				 uint64_t addr, size_t len);

@@ -46,6 +46,21 @@ static void want(struct cleak__memreq *r, uint64_t addr, uint32_t len, uint32_t 
 	r->before = before;
 }
 
+long cleak__restarted_syscall(const struct cleak_thread *t)
+{
+	if (t->syscall_nr != SYS_restart_syscall)
+		return t->syscall_nr;
+	if (strstr(t->wchan, "futex"))
+		return SYS_futex;
+	/* poll's restart block (do_restart_poll); select and ppoll restart
+	 * as themselves, epoll_wait fails with EINTR */
+	if (strstr(t->wchan, "poll"))
+		return SYS_poll;
+	if (strstr(t->wchan, "nanosleep"))
+		return SYS_clock_nanosleep;
+	return SYS_restart_syscall;
+}
+
 void cleak__wait_memreqs(const struct cleak_thread *t,
 			 struct cleak__memreq req[CLEAK_WAITMEM_COUNT])
 {
@@ -53,13 +68,7 @@ void cleak__wait_memreqs(const struct cleak_thread *t,
 	uint32_t set_bytes;
 
 	memset(req, 0, sizeof(*req) * CLEAK_WAITMEM_COUNT);
-	switch (t->syscall_nr) {
-	case SYS_restart_syscall:
-		/* A timed futex wait interrupted by a stop restarts this way;
-		 * the registers still hold its arguments. */
-		if (!strstr(t->wchan, "futex"))
-			break;
-		/* fallthrough */
+	switch (cleak__restarted_syscall(t)) {
 	case SYS_futex:
 		want(&req[CLEAK_WAITMEM_OBJECT], a[0], FUTEX_AFTER, FUTEX_BEFORE);
 		if (futex_op_has_timeout(a[1]))
@@ -137,7 +146,7 @@ size_t cleak__wait_fds(const struct cleak_thread *t, int *fds, size_t max)
 	const struct cleak_memcopy *m = &t->waitmem[CLEAK_WAITMEM_OBJECT];
 	size_t n = 0, i;
 
-	switch (t->syscall_nr) {
+	switch (cleak__restarted_syscall(t)) {
 	case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv: case SYS_preadv2:
 	case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev: case SYS_pwritev2:
 	case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:

@@ -254,12 +254,13 @@ def test_freeze_reads_an_uninterruptible_thread_without_stopping_it():
 
 def test_waits_restarted_after_a_stop_keep_their_kind():
     """After any ptrace stop (here cleak's own --freeze) an interrupted
-    timed wait shows as restart_syscall; frames and wchan still tell."""
+    timed wait shows as restart_syscall; frames and wchan still tell, and
+    the registers still hold its arguments."""
     with Waits() as fx:
         before, _ = cleak_json(fx.pid)
         proc = cleak("stack", "--freeze", fx.pid)
         check(proc.returncode == 0, proc.stderr)
-        for name in ("sleeper", "cond-timed"):
+        for name in ("sleeper", "cond-timed", "poll"):
             tid = tid_of(before, name)
             check(wait_until(lambda: syscall_args(fx.pid, tid)[0] == "219"),
                   "%s not in restart_syscall: %s" % (name, syscall_args(fx.pid, tid)))
@@ -269,6 +270,12 @@ def test_waits_restarted_after_a_stop_keep_their_kind():
         w = wait_of(after, "cond-timed")
         check(w["kind"] == "condvar" and w["timeout"] is True, w)
         check(w["address"] == wait_of(before, "cond-timed")["address"], (w, before))
+        # a restarted poll still watches its descriptors (it said "polling
+        # 0 descriptors" before); its timeout is the original one, a bound
+        w, was = wait_of(after, "poll"), wait_of(before, "poll")
+        check(w["kind"] == "poll" and [x["fd"] for x in w["watched"]] ==
+              [x["fd"] for x in was["watched"]] and len(w["watched"]) == 2, (w, was))
+        check(w["timeout"] is True and 0 < w["timeout_ms"] <= was["timeout_ms"], (w, was))
         check(len(after["deadlocks"]) == 3, after["deadlocks"])
 
 
