@@ -7,7 +7,8 @@ The seeds' habit is to dump the goroutines (pprof debug=2) before and after
 and compare; cleak diff does the comparison from outside.  On one
 bench/gomany process (N goroutines parked 10 frames deep) this alternates:
 the runtime's own dump (timed inside the process), `cleak diff --interval
-1s` (its wall time less the interval: two snapshots and the comparison),
+1s --count 1` (its wall time less the interval: two snapshots and the
+comparison; the figures were taken when one interval was the default),
 `cleak check` and one update of `cleak watch`.  After each, the process
 reports the longest gap its 1 ms ticker saw.  Writes bench/results-leaks.md.
 """
@@ -25,7 +26,7 @@ ROOT = gobench.ROOT
 CLEAK = gobench.CLEAK
 
 RUNS = [
-    ("cleak diff --interval 1s", ["diff", "--interval", "1s"], 1.0),
+    ("cleak diff --interval 1s --count 1", ["diff", "--interval", "1s", "--count", "1"], 1.0),
     ("cleak check", ["check"], 0.0),
     ("cleak watch --count 1", ["watch", "--count", "1"], 0.0),
 ]

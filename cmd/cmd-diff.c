@@ -15,7 +15,7 @@ enum {
 
 static const struct cli_option diff_options[] = {
 	[OPT_INTERVAL] = { "interval", 'i', "D", "time between snapshots (default 10s)" },
-	[OPT_COUNT] = { "count", 'c', "N", "take N+1 snapshots, N intervals (default 1)" },
+	[OPT_COUNT] = { "count", 'c', "N", "take N+1 snapshots, N intervals (default 2)" },
 	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-diff(1))" },
 	[OPT_PRETTY] = { "pretty", 0, NULL, "print indented JSON (implies --json)" },
 	[OPT_ALL] = { "all", 'a', NULL,
@@ -67,7 +67,7 @@ static int read_snapshots(char **files, size_t n, struct cleak_snapshot **snaps)
 
 static int run_diff(int argc, char **argv)
 {
-	struct leak_args a = { .interval_ms = 10000, .count = 1 };
+	struct leak_args a = { .interval_ms = 10000, .count = 2 };
 	struct cleak_snapshot **snaps = NULL;
 	struct cleak_diff *diff = NULL;
 	bool all = false, counted = false, timed = false;

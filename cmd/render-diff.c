@@ -107,8 +107,12 @@ static void print_group(const struct cleak_diff *d, const struct cleak_diff_grou
 static void print_suspects(const struct cleak_diff *d, bool all, FILE *f)
 {
 	size_t i;
-	bool grew = false;
 
+	if (d->nunconfirmed)
+		fprintf(f, "\n%zu group%s grew, blocked, over one interval, which cannot tell a "
+			"request in flight from a leak: no verdict; --count 2 or more (or three "
+			"saved snapshots) gives one.\n", d->nunconfirmed,
+			d->nunconfirmed == 1 ? "" : "s");
 	if (!d->nsuspects) {
 		fputs("\nNo leak suspects.\n", f);
 		return;
@@ -124,11 +128,7 @@ static void print_suspects(const struct cleak_diff *d, bool all, FILE *f)
 				dg->before, dg->after);
 		fprintf(f, "%s\n", dg->why);
 		print_group(d, dg, "     ", all, "-a lists all", f);
-		grew |= dg->grew_every_interval;
 	}
-	if (d->nsnaps == 2 && grew)
-		fputs("  (One interval cannot tell a request in flight from a leak; "
-		      "--count 2 or more can.)\n", f);
 }
 
 /* Grew, or members moved in or out (which is no growth). */
@@ -159,6 +159,8 @@ static void print_growth(const struct cleak_diff *d, bool all, FILE *f)
 		fprintf(f, "  %6zu %6zu %+7ld %7.1f  %-16s ", dg->before, dg->after, dg->growth,
 			dg->rate_per_s, dg->wait ? dg->wait : dg->status);
 		print_where(dg, f);
+		if (dg->unconfirmed)
+			fputs("  [one interval: no verdict]", f);
 		if (dg->moved_in || dg->moved_out)
 			fprintf(f, "  [moved: %zu in, %zu out]", dg->moved_in, dg->moved_out);
 		if (dg->idle)
@@ -199,6 +201,8 @@ static void print_stuck(const struct cleak_diff *d, bool all, FILE *f)
 		fprintf(f, "  %zu of %zu %s [%s] ", dg->stuck, dg->nmembers, noun(dg, dg->nmembers),
 			dg->wait ? dg->wait : dg->status);
 		print_where(dg, f);
+		if (dg->unconfirmed)
+			fputs("  [one interval: no verdict]", f);
 		if (dg->moved_in || dg->moved_out)
 			fprintf(f, "  [moved: %zu in, %zu out]", dg->moved_in, dg->moved_out);
 		if (dg->idle)

@@ -125,7 +125,7 @@ complete -c cleak -n '__fish_seen_subcommand_from ps' -s h -l help -d 'Show the 
 # cleak diff [options] <pid>
 # cleak diff [options] <a.json> <b.json> [c.json...]
 complete -c cleak -n '__fish_seen_subcommand_from diff' -s i -l interval -x -d 'Time between snapshots (default 10s)'
-complete -c cleak -n '__fish_seen_subcommand_from diff' -s c -l count -x -d 'Take N+1 snapshots, N intervals (default 1)'
+complete -c cleak -n '__fish_seen_subcommand_from diff' -s c -l count -x -d 'Take N+1 snapshots, N intervals (default 2)'
 complete -c cleak -n '__fish_seen_subcommand_from diff' -s j -l json -d 'Print one JSON document'
 complete -c cleak -n '__fish_seen_subcommand_from diff' -l pretty -d 'Indent the JSON output'
 complete -c cleak -n '__fish_seen_subcommand_from diff' -s a -l all -d 'Also list idle groups and every stuck goroutine and thread'

@@ -329,9 +329,16 @@ static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids,
 
 	if (!net)
 		return -ENOMEM;
-	for (g = 0; g < d->ngroups; g++)
-		if (d->groups[g].goroutine == goroutine)
-			d->groups[g].grew_every_interval = b->nsnaps > 1;
+	for (g = 0; g < d->ngroups; g++) {
+		if (d->groups[g].goroutine != goroutine)
+			continue;
+		d->groups[g].grew_every_interval = b->nsnaps > 1;
+		d->groups[g].interval_growth = calloc(b->nsnaps, sizeof(long));
+		if (!d->groups[g].interval_growth) {
+			free(net);
+			return -ENOMEM;
+		}
+	}
 	for (s = 1; s < b->nsnaps; s++) {
 		memset(net, 0, d->ngroups * sizeof(*net));
 		for (i = 0; i < nids[s]; i++) {
@@ -355,6 +362,7 @@ static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids,
 			if (d->groups[g].goroutine != goroutine)
 				continue;
 			d->groups[g].growth += net[g];
+			d->groups[g].interval_growth[s - 1] = net[g];
 			if (net[g] <= 0)
 				d->groups[g].grew_every_interval = false;
 		}
@@ -696,6 +704,7 @@ void cleak_diff_free(struct cleak_diff *diff)
 		return;
 	for (i = 0; i < diff->ngroups; i++) {
 		free(diff->groups[i].counts);
+		free(diff->groups[i].interval_growth);
 		free(diff->groups[i].members);
 		free(diff->groups[i].why);
 	}

@@ -48,10 +48,17 @@ static void write_group(struct cleak__jw *w, const struct cleak_diff *d, size_t 
 	cleak__jw_uint(w, dg->after);
 	cleak__jw_key(w, "growth");
 	cleak__jw_int(w, dg->growth);
+	cleak__jw_key(w, "interval_growth");
+	cleak__jw_array_begin(w);
+	for (k = 0; dg->interval_growth && k + 1 < d->nsnaps; k++)
+		cleak__jw_int(w, dg->interval_growth[k]);
+	cleak__jw_array_end(w);
 	cleak__jw_key(w, "rate_per_s");
 	cleak__jw_double(w, dg->rate_per_s);
 	cleak__jw_key(w, "grew_every_interval");
 	cleak__jw_bool(w, dg->grew_every_interval);
+	cleak__jw_key(w, "unconfirmed");
+	cleak__jw_bool(w, dg->unconfirmed);
 	cleak__jw_key(w, "moved_in");
 	cleak__jw_uint(w, dg->moved_in);
 	cleak__jw_key(w, "moved_out");
@@ -205,6 +212,8 @@ int cleak_diff_write_json(const struct cleak_diff *d, FILE *f, bool pretty)
 	cleak__jw_uint(&w, d->ignored);
 	cleak__jw_key(&w, "suspects");
 	cleak__jw_uint(&w, d->nsuspects);
+	cleak__jw_key(&w, "unconfirmed");
+	cleak__jw_uint(&w, d->nunconfirmed);
 	cleak__jw_key(&w, "groups");
 	cleak__jw_array_begin(&w);
 	for (i = 0; i < d->ngroups; i++)

@@ -213,9 +213,17 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 	} else if (dg->grew_every_interval && dg->nmembers &&
 		   (dg->goroutine ? cleak__goroutine_blocked(&last->go->goroutines[dg->members[0]])
 		    : cleak__thread_blocked(&last->threads[dg->members[0]]))) {
+		/* One interval cannot tell a request that was in flight when
+		 * the second snapshot was taken from a leak: a busy server
+		 * shows a few every time.  Two or more can. */
+		if (d->nsnaps < 3) {
+			dg->unconfirmed = true;
+			d->nunconfirmed++;
+			return 0;
+		}
 		for (s = 1; s < d->nsnaps; s++)
-			cleak__appendf(intervals, sizeof(intervals), "%s+%zu", s > 1 ? " " : "",
-				       dg->counts[s] - dg->counts[s - 1]);
+			cleak__appendf(intervals, sizeof(intervals), "%s+%ld", s > 1 ? " " : "",
+				       dg->interval_growth[s - 1]);
 		dg->why = cleak__strdupf("grew in every interval (%s)", intervals);
 		*score = 2e9 + dg->growth;
 	} else if (dg->pile_chan && dg->pile >= limit &&

@@ -546,6 +546,11 @@ struct cleak_diff_group {
 	long growth;
 	double rate_per_s;	/* growth over the time between first and last */
 	bool grew_every_interval;	/* growth > 0 in each interval */
+	long *interval_growth;	/* the growth of each interval (nsnaps - 1) */
+	/* It grew, is blocked and not idle by design, but over one interval
+	 * only, which cannot tell a request in flight from a leak: no
+	 * suspect, and the output says how to get a verdict. */
+	bool unconfirmed;
 	size_t moved_in, moved_out;
 	size_t stuck;		/* members stuck in every snapshot */
 	size_t leaked;		/* members that can never wake (last snapshot) */
@@ -585,6 +590,7 @@ struct cleak_diff {
 	struct cleak_diff_group *groups;
 	size_t ngroups;
 	size_t nsuspects;
+	size_t nunconfirmed;	/* groups with unconfirmed set */
 	struct cleak_diff_stuck *stuck;
 	size_t nstuck;
 };

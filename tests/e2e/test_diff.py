@@ -291,95 +291,136 @@ def problems(doc, name):
 # ---- cleak diff ----------------------------------------------------------
 
 def test_diff_sum_leak_in_saved_snapshots():
-    """/sum leaks one goroutine per request: a diff of two saved snapshots,
-    before and after 50 requests, shows +50 at the send nobody receives,
-    the same goroutines as the runtime's dump."""
+    """/sum leaks one goroutine per request: a diff of three saved snapshots,
+    with 25 requests before the second and 25 before the third, shows +50
+    at the send nobody receives, grown in each interval, the same
+    goroutines as the runtime's dump."""
+    half = SUM_REQUESTS // 2
     with Server("leaky") as srv, TempDir() as tmp:
-        a_path, b_path = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json", "c.json")]
         check(json.loads(srv.ask("marks")) == M, "the fixture's marks differ from the source's")
-        a = srv.snapshot(a_path)
-        srv.sums()
+        a = srv.snapshot(paths[0])
+        srv.sums(half)
+        srv.wait_at({"sum-send": half})
+        srv.snapshot(paths[1])
+        srv.sums(SUM_REQUESTS - half)
         dump = srv.wait_at({"sum-send": SUM_REQUESTS})
-        b = srv.snapshot(b_path)
-        doc, _ = run_json("diff", "--json", a_path, b_path, codes=(1,))
+        c = srv.snapshot(paths[2])
+        doc, _ = run_json("diff", "--json", *paths, codes=(1,))
         g = check_leak_group(doc, "sum-send", SUM_REQUESTS, "main.sumHandler", "sum-go", dump,
-                             srv, counts=[0, SUM_REQUESTS])
+                             srv, counts=[0, half, SUM_REQUESTS])
+        check(g["interval_growth"] == [half, SUM_REQUESTS - half], "interval_growth %r"
+              % g["interval_growth"])
         check(g["stuck"] == 0, "stuck %r: none of them was in the first snapshot" % g["stuck"])
         check(g["pile"] is None, "one channel per request, no pile: %r" % g["pile"])
         check_ranks(doc)
         check(doc["pid"] == srv.pid and doc["comm"] == "servers", "pid %r comm %r"
               % (doc["pid"], doc["comm"]))
         snaps = doc["snapshots"]
-        check(len(snaps) == 2, "%d snapshots" % len(snaps))
-        check([s["time_unix_ms"] for s in snaps] == [a["time_unix_ms"], b["time_unix_ms"]],
+        check(len(snaps) == 3, "%d snapshots" % len(snaps))
+        check([snaps[0]["time_unix_ms"], snaps[2]["time_unix_ms"]] ==
+              [a["time_unix_ms"], c["time_unix_ms"]],
               "snapshot times %r, the files say %r" % ([s["time_unix_ms"] for s in snaps],
-                                                       [a["time_unix_ms"], b["time_unix_ms"]]))
-        check([os.path.basename(s["file"] or "") for s in snaps] == ["a.json", "b.json"],
+                                                       [a["time_unix_ms"], c["time_unix_ms"]]))
+        check([os.path.basename(s["file"] or "") for s in snaps] == ["a.json", "b.json", "c.json"],
               "snapshot files %r" % [s["file"] for s in snaps])
-        check(abs(doc["seconds"] - (b["time_unix_ms"] - a["time_unix_ms"]) / 1000.0) < 0.01,
+        check(abs(doc["seconds"] - (c["time_unix_ms"] - a["time_unix_ms"]) / 1000.0) < 0.01,
               "seconds %r" % doc["seconds"])
         # appeared / ended: by goid, from the files themselves.
         goids_a = {x["goid"] for x in a["goroutines"] if not x["system"]}
-        goids_b = {x["goid"] for x in b["goroutines"] if not x["system"]}
+        goids_c = {x["goid"] for x in c["goroutines"] if not x["system"]}
         appeared = set(doc["goroutines"]["appeared"])
-        check(set(g["goids"]) <= appeared <= goids_b and not appeared & goids_a,
+        check(set(g["goids"]) <= appeared <= goids_c and not appeared & goids_a,
               "appeared %s; the leaked %s" % (sorted(appeared), sorted(g["goids"])))
         check(not set(doc["goroutines"]["ended"]) - goids_a, "ended %r"
               % doc["goroutines"]["ended"])
-        check(doc["goroutines"]["after"] - doc["goroutines"]["before"] == len(goids_b) - len(goids_a),
+        check(doc["goroutines"]["after"] - doc["goroutines"]["before"] == len(goids_c) - len(goids_a),
               "goroutines %r; the files have %d then %d" % (doc["goroutines"], len(goids_a),
-                                                           len(goids_b)))
+                                                           len(goids_c)))
         # The text form says the same.
-        proc = cleak("diff", a_path, b_path)
+        proc = cleak("diff", *paths)
         check(proc.returncode == 1, "text: exit %d: %s" % (proc.returncode, proc.stderr))
         out = proc.stdout
-        check(out.startswith("cleak diff: pid %d (servers), 2 snapshots" % srv.pid), out[:300])
+        check(out.startswith("cleak diff: pid %d (servers), 3 snapshots" % srv.pid), out[:300])
         check("Leak suspects:" in out and "+%d goroutines" % SUM_REQUESTS in out
               and "main.sumInBackground" in out and "main.sumHandler" in out
               and "main.go:%d" % M["sum-send"] in out, out[:3000])
 
 
+def test_diff_one_interval_gives_no_verdict():
+    """Two snapshots, one interval: a group that grew cannot be told from
+    requests in flight at the second one, so it is no suspect (exit 0);
+    the group is marked unconfirmed and the output says how to get a
+    verdict."""
+    with Server("leaky") as srv, TempDir() as tmp:
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
+        srv.snapshot(paths[0])
+        srv.sums()
+        srv.wait_at({"sum-send": SUM_REQUESTS})
+        srv.snapshot(paths[1])
+        doc, _ = run_json("diff", "--json", *paths, codes=(0,))
+        g = group_at(doc, "sum-send")
+        check(g["growth"] == SUM_REQUESTS and g["unconfirmed"] is True and not g["suspect"],
+              "growth %r unconfirmed %r suspect %r" % (g["growth"], g["unconfirmed"],
+                                                       g["suspect"]))
+        check(doc["suspects"] == 0 and doc["unconfirmed"] >= 1, "suspects %r unconfirmed %r"
+              % (doc["suspects"], doc["unconfirmed"]))
+        proc = cleak("diff", *paths)
+        check(proc.returncode == 0 and "no verdict" in proc.stdout and "--count 2" in proc.stdout
+              and "No leak suspects." in proc.stdout, "exit %d: %r"
+              % (proc.returncode, proc.stdout[:1500]))
+
+
 def test_diff_sum_leak_live():
-    """cleak diff --interval 2s PID while 50 requests leak: the same +50,
-    counted in the live process."""
+    """cleak diff --interval 2s PID (two intervals by default) while 25
+    requests leak in each: the same +50, counted in the live process."""
+    half = SUM_REQUESTS // 2
     with Server("leaky") as srv:
         proc = start_cleak("diff", "--json", "--interval", "2s", srv.pid)
         try:
             time.sleep(0.5)
             load_ms = int(time.time() * 1000)
-            srv.sums()
+            srv.sums(half)
+            time.sleep(2.0)
+            srv.sums(SUM_REQUESTS - half)
             out, err = finish(proc)
         finally:
             stop(proc)
         check(proc.returncode == 1, "exit %d: %s" % (proc.returncode, err))
         doc = parse(out, "cleak diff --json --interval 2s")
         snaps = doc["snapshots"]
-        check(len(snaps) == 2 and all(s["file"] is None for s in snaps), "snapshots %r" % snaps)
+        check(len(snaps) == 3 and all(s["file"] is None for s in snaps), "snapshots %r" % snaps)
         check(snaps[0]["time_unix_ms"] <= load_ms, "test timing: the first snapshot (%d) came "
               "after the load began (%d)" % (snaps[0]["time_unix_ms"], load_ms))
-        check(1.8 <= doc["seconds"] <= 3.0, "seconds %r for --interval 2s" % doc["seconds"])
+        check(3.8 <= doc["seconds"] <= 5.5, "seconds %r for --interval 2s, twice" % doc["seconds"])
         dump = srv.wait_at({"sum-send": SUM_REQUESTS})
         check_leak_group(doc, "sum-send", SUM_REQUESTS, "main.sumHandler", "sum-go", dump, srv,
-                         counts=[0, SUM_REQUESTS])
+                         counts=[0, half, SUM_REQUESTS])
         check_ranks(doc)
 
 
 def test_diff_log_follow_and_command_leaks():
     """/logs with clients that hang up, and /run with clients that time out:
     one producer and one command runner left per request, each at its
-    send, as the runtime's dump shows."""
+    send, as the runtime's dump shows; half of the load in each of two
+    intervals."""
+    logs_half, runs_half = LOGS_REQUESTS // 2, RUN_REQUESTS // 2
     with Server("leaky") as srv, TempDir() as tmp:
-        a_path, b_path = os.path.join(tmp, "a.json"), os.path.join(tmp, "b.json")
-        srv.snapshot(a_path)
-        srv.logs()
-        srv.runs(sleep=0.5, timeout=0.2)
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json", "c.json")]
+        srv.snapshot(paths[0])
+        srv.logs(logs_half)
+        srv.runs(runs_half, sleep=0.5, timeout=0.2)
+        srv.wait_at({"logs-send": logs_half, "run-send": runs_half})
+        srv.snapshot(paths[1])
+        srv.logs(LOGS_REQUESTS - logs_half)
+        srv.runs(RUN_REQUESTS - runs_half, sleep=0.5, timeout=0.2)
         dump = srv.wait_at({"logs-send": LOGS_REQUESTS, "run-send": RUN_REQUESTS})
-        srv.snapshot(b_path)
-        doc, _ = run_json("diff", "--json", a_path, b_path, codes=(1,))
+        srv.snapshot(paths[2])
+        doc, _ = run_json("diff", "--json", *paths, codes=(1,))
         check_leak_group(doc, "logs-send", LOGS_REQUESTS, "main.logsContainer", "logs-go",
-                         dump, srv, counts=[0, LOGS_REQUESTS])
+                         dump, srv, counts=[0, logs_half, LOGS_REQUESTS])
         check_leak_group(doc, "run-send", RUN_REQUESTS, "main.runHandler", "run-go",
-                         dump, srv, counts=[0, RUN_REQUESTS])
+                         dump, srv, counts=[0, runs_half, RUN_REQUESTS])
         check_ranks(doc)
 
 
