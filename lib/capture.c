@@ -858,7 +858,8 @@ static int check_target(struct cleak_snapshot *snap)
 	bool all_zombie = true;
 	ssize_t n;
 
-	if (snap->pid == getpid())
+	/* as /proc counts pids: it may be another pid namespace's */
+	if (snap->pid == cleak__own_proc_pid())
 		return cleak__fail(EINVAL, "pid %d is this cleak itself, which cannot stop "
 				   "itself to look: give the pid of the process to inspect "
 				   "(`pgrep NAME` finds it)", snap->pid);

@@ -315,19 +315,22 @@ static size_t group_of(const struct builder *b, size_t s, bool goroutine, size_t
 }
 
 /*
- * Growth by identity: in each interval, a group grows by the members that
- * appeared in the process (an id the snapshot before did not have) and
- * shrinks by those that ended.  A member that is in both snapshots but in
- * another group moved: a thread going from pthread_cond_wait to
- * pthread_cond_timedwait is no new thread, and no leak.
+ * Growth of each group, interval by interval: the change of its count,
+ * less the members that moved in from another group where they had sat
+ * for a whole interval (in it at the two snapshots before).  Such a
+ * member is no new goroutine or thread: a thread going from
+ * pthread_cond_wait to pthread_cond_timedwait is no leak.  Members that
+ * pass through groups on their way (a pipeline's stages, a leak that
+ * first waits a while elsewhere) move in without having sat anywhere and
+ * count as the count does.  Every move is counted in moved_in/moved_out.
  */
 static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids, bool goroutine)
 {
 	struct cleak_diff *d = b->diff;
 	size_t s, i, g;
-	long *net = calloc(d->ngroups + 1, sizeof(*net));
+	long *settled_in = calloc(d->ngroups + 1, sizeof(*settled_in));
 
-	if (!net)
+	if (!settled_in)
 		return -ENOMEM;
 	for (g = 0; g < d->ngroups; g++) {
 		if (d->groups[g].goroutine != goroutine)
@@ -335,42 +338,45 @@ static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids,
 		d->groups[g].grew_every_interval = b->nsnaps > 1;
 		d->groups[g].interval_growth = calloc(b->nsnaps, sizeof(long));
 		if (!d->groups[g].interval_growth) {
-			free(net);
+			free(settled_in);
 			return -ENOMEM;
 		}
 	}
 	for (s = 1; s < b->nsnaps; s++) {
-		memset(net, 0, d->ngroups * sizeof(*net));
+		memset(settled_in, 0, d->ngroups * sizeof(*settled_in));
 		for (i = 0; i < nids[s]; i++) {
 			const struct ident *was = find_ident(ids[s - 1], nids[s - 1], &ids[s][i]);
+			const struct ident *before = s >= 2 && was
+				? find_ident(ids[s - 2], nids[s - 2], &ids[s][i]) : NULL;
 			size_t now = group_of(b, s, goroutine, ids[s][i].index), then;
 
-			if (!was) {
-				net[now]++;
+			if (!was)
 				continue;
-			}
 			then = group_of(b, s - 1, goroutine, was->index);
-			if (then != now) {
-				d->groups[now].moved_in++;
-				d->groups[then].moved_out++;
-			}
-		}
-		for (i = 0; i < nids[s - 1]; i++)
-			if (!find_ident(ids[s], nids[s], &ids[s - 1][i]))
-				net[group_of(b, s - 1, goroutine, ids[s - 1][i].index)]--;
-		for (g = 0; g < d->ngroups; g++) {
-			if (d->groups[g].goroutine != goroutine)
+			if (then == now)
 				continue;
-			d->groups[g].growth += net[g];
-			d->groups[g].interval_growth[s - 1] = net[g];
-			if (net[g] <= 0)
-				d->groups[g].grew_every_interval = false;
+			d->groups[now].moved_in++;
+			d->groups[then].moved_out++;
+			if (before && group_of(b, s - 2, goroutine, before->index) == then)
+				settled_in[now]++;
+		}
+		for (g = 0; g < d->ngroups; g++) {
+			struct cleak_diff_group *dg = &d->groups[g];
+			long grew;
+
+			if (dg->goroutine != goroutine)
+				continue;
+			grew = (long)dg->counts[s] - (long)dg->counts[s - 1] - settled_in[g];
+			dg->interval_growth[s - 1] = grew;
+			dg->growth += grew;
+			if (grew <= 0)
+				dg->grew_every_interval = false;
 		}
 	}
 	for (g = 0; g < d->ngroups; g++)
 		if (d->groups[g].goroutine == goroutine && d->seconds > 0)
 			d->groups[g].rate_per_s = d->groups[g].growth / d->seconds;
-	free(net);
+	free(settled_in);
 	return 0;
 }
 

@@ -116,6 +116,7 @@ struct cleak__gofunc {
 };
 #define CLEAK__FUNCFLAG_TOPFRAME 1
 #define CLEAK__FUNCFLAG_SPWRITE 2
+#define CLEAK__FUNCFLAG_ASM 4		/* written in assembly (Go 1.19 on) */
 
 /* The fields of runtime.g that cleak uses, as read (gocapture.c). */
 struct graw {

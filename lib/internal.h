@@ -125,5 +125,7 @@ bool cleak__thread_blocked(const struct cleak_thread *t);
 /* access.c: EPERM, with a message that says why this cleak may not
  * ptrace `pid` and the one thing that would let it. */
 int cleak__permission_error(pid_t pid);
+/* This process's pid as /proc names it, -1 when unknown. */
+pid_t cleak__own_proc_pid(void);
 
 #endif

@@ -193,6 +193,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 	size_t s, limit = opts->pile ? opts->pile : CLEAK_DEFAULT_PILE;
 	char intervals[256] = "";
 	bool sends = dg->goroutine && cleak__gowait_kind(dg->wait) == CLEAK__GOWAIT_CHAN_SEND;
+	bool grew;
 
 	*score = 0;
 	if (dg->goroutine && dg->nmembers)
@@ -201,6 +202,9 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 		dg->idle = dg->goroutine
 			? goroutine_idle(d, last, group, &last->go->goroutines[dg->members[0]], limit)
 			: thread_idle(dg, &last->threads[dg->members[0]]);
+	grew = dg->grew_every_interval && dg->nmembers &&
+	       (dg->goroutine ? cleak__goroutine_blocked(&last->go->goroutines[dg->members[0]])
+		: cleak__thread_blocked(&last->threads[dg->members[0]]));
 	if (dg->leaked) {
 		dg->why = cleak__strdupf("can never wake: %s", cleak_goroutine_leak_cause(
 					 &last->go->goroutines[dg->members[0]]));
@@ -210,17 +214,7 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 		*score = 3e9;
 	} else if (dg->idle) {
 		return 0;
-	} else if (dg->grew_every_interval && dg->nmembers &&
-		   (dg->goroutine ? cleak__goroutine_blocked(&last->go->goroutines[dg->members[0]])
-		    : cleak__thread_blocked(&last->threads[dg->members[0]]))) {
-		/* One interval cannot tell a request that was in flight when
-		 * the second snapshot was taken from a leak: a busy server
-		 * shows a few every time.  Two or more can. */
-		if (d->nsnaps < 3) {
-			dg->unconfirmed = true;
-			d->nunconfirmed++;
-			return 0;
-		}
+	} else if (grew && d->nsnaps >= 3) {
 		for (s = 1; s < d->nsnaps; s++)
 			cleak__appendf(intervals, sizeof(intervals), "%s+%ld", s > 1 ? " " : "",
 				       dg->interval_growth[s - 1]);
@@ -232,6 +226,13 @@ static int judge_group(struct cleak_diff *d, const struct cleak_diff_opts *opts,
 					 dg->pile, sends ? "receives from" : "sends on");
 		*score = 1e9 + dg->pile;
 	} else {
+		/* One interval cannot tell a request that was in flight when
+		 * the second snapshot was taken from a leak: a busy server
+		 * shows a few every time.  Two or more can. */
+		if (grew) {
+			dg->unconfirmed = true;
+			d->nunconfirmed++;
+		}
 		return 0;
 	}
 	if (!dg->why)

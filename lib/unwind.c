@@ -314,9 +314,9 @@ static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innerm
  * runtime steps (traceback.go: the caller's SP is SP + pcsp + 8, its pc
  * the word under that): no CFI and no RBP needed, so a thread read
  * without a stop unwinds through Go code as far as one that was stopped.
- * A Go frame with a size saves the caller's RBP just under the return
- * address (every function with a frame, amd64); one without leaves it
- * as it was.  The cursor restarts from what is known, for the frames
+ * A compiled Go frame with a size saves the caller's RBP just under the
+ * return address (amd64); one without leaves it as it was; past an
+ * assembly frame with a size it is unknown.  The cursor restarts from what is known, for the frames
  * that are not Go (C under a cgo callback) to take on.
  */
 static bool go_step(const struct cleak__gobin *gb, unw_addr_space_t as, unw_cursor_t *cursor,
@@ -335,7 +335,11 @@ static bool go_step(const struct cleak__gobin *gb, unw_addr_space_t as, unw_curs
 	ctx->regs[CLEAK_REG_RIP] = ret;
 	ctx->regs[CLEAK_REG_RSP] = sp + (uint64_t)delta + 8;
 	ctx->regs_known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP;
-	if (delta > 0 && read_stack_word(ctx, sp + (uint64_t)delta - 8, &saved))
+	/* Assembly may move SP by hand (crosscall2, sigtramp): the word
+	 * under its return address need not be RBP, which is then unknown. */
+	if (delta > 0 && (f.flag & CLEAK__FUNCFLAG_ASM))
+		have_rbp = false;
+	else if (delta > 0 && read_stack_word(ctx, sp + (uint64_t)delta - 8, &saved))
 		have_rbp = true, rbp = saved;
 	if (have_rbp) {
 		ctx->regs[CLEAK_REG_RBP] = rbp;

@@ -68,6 +68,11 @@ void cleak__wait_memreqs(const struct cleak_thread *t,
 	uint32_t set_bytes;
 
 	memset(req, 0, sizeof(*req) * CLEAK_WAITMEM_COUNT);
+	/* a restarted sleep may have been nanosleep or clock_nanosleep,
+	 * whose timespec are different arguments: nothing to copy */
+	if (t->syscall_nr == SYS_restart_syscall &&
+	    cleak__restarted_syscall(t) == SYS_clock_nanosleep)
+		return;
 	switch (cleak__restarted_syscall(t)) {
 	case SYS_futex:
 		want(&req[CLEAK_WAITMEM_OBJECT], a[0], FUTEX_AFTER, FUTEX_BEFORE);

@@ -539,10 +539,10 @@ struct cleak_diff_group {
 	const struct cleak_frame *created_by;	/* NULL: none shown, or a thread */
 	size_t *counts;		/* members in each snapshot */
 	size_t before, after;	/* counts[0], counts[nsnaps - 1] */
-	/* Members that appeared (goroutines or threads the snapshot before
-	 * did not have) less those that ended, over every interval: a member
-	 * that only moved in from another group, or out to one, is no growth
-	 * and is counted in moved_in and moved_out instead. */
+	/* The sum of interval_growth: in each interval, the change of the
+	 * count less the members that moved in from another group where
+	 * they had sat a whole interval (no new goroutine or thread).  Every
+	 * move between groups is counted in moved_in and moved_out. */
 	long growth;
 	double rate_per_s;	/* growth over the time between first and last */
 	bool grew_every_interval;	/* growth > 0 in each interval */

@@ -536,43 +536,92 @@ def test_diff_threads_of_a_c_program():
                   % (t["tid"], t.get("group")))
 
 
+def snapshots_between(fx, tmp, n, command=None, answer=None):
+    """n snapshots of fx saved in tmp, with `command` (if any) asked
+    between each two; returns their paths."""
+    paths = []
+    for i in range(n):
+        if i and command:
+            check(fx.ask(command) == answer, "%s did not answer %r" % (command, answer))
+        proc = cleak("stack", "--json", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+        paths.append(os.path.join(tmp, "s%d.json" % i))
+        with open(paths[-1], "w") as f:
+            f.write(proc.stdout)
+    return paths
+
+
 def test_diff_thread_that_changed_its_wait_is_moved_not_new():
-    """A thread that only went from pthread_cond_wait to
-    pthread_cond_timedwait between two snapshots: no thread appeared, so
-    no group grew and nothing is a suspect; the thread is reported as
-    moved from one group to the other."""
+    """A thread that sat in pthread_cond_wait for a whole interval, then
+    went to pthread_cond_timedwait: no thread appeared, so no group grew
+    and nothing is a suspect; the thread is reported as moved."""
     with Fixture("moving-thread") as fx, TempDir() as tmp:
-        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
-        for i, p in enumerate(paths):
-            if i:
-                check(fx.ask("move") == "moved", "the thread did not move")
-            proc = cleak("stack", "--json", fx.pid)
-            check(proc.returncode == 0, proc.stderr)
-            with open(p, "w") as f:
-                f.write(proc.stdout)
-        doc, _ = run_json("diff", "--json", paths[0], paths[1], codes=(0,))
-        check(doc["suspects"] == 0, "suspects: %r" % [g["why"] for g in doc["groups"]
-                                                      if g["suspect"]])
+        paths = snapshots_between(fx, tmp, 2)
+        check(fx.ask("move") == "moved", "the thread did not move")
+        proc = cleak("stack", "--json", fx.pid)
+        paths.append(os.path.join(tmp, "s2.json"))
+        with open(paths[-1], "w") as f:
+            f.write(proc.stdout)
+        doc, _ = run_json("diff", "--json", *paths, codes=(0,))
+        check(doc["suspects"] == 0 and doc["unconfirmed"] == 0, "suspects: %r" % [
+            g["why"] for g in doc["groups"] if g["suspect"]])
         check(doc["threads"]["appeared"] == [] and doc["threads"]["ended"] == [],
               "threads appeared or ended: %r" % doc["threads"])
-        check(all(g["growth"] == 0 for g in doc["groups"]),
+        check(all(g["growth"] <= 0 for g in doc["groups"]),
               "growth: %r" % [(g["wait"], g["growth"]) for g in doc["groups"] if g["growth"]])
         moved_in = [g for g in doc["groups"] if g["moved_in"]]
         moved_out = [g for g in doc["groups"] if g["moved_out"]]
-        check(len(moved_in) == 1 and moved_in[0]["moved_in"] == 1 and moved_in[0]["after"] == 1,
-              "the group it moved to: %r" % [(g["wait"], g["before"], g["after"])
-                                             for g in moved_in])
+        check(len(moved_in) == 1 and moved_in[0]["moved_in"] == 1 and moved_in[0]["after"] == 1
+              and moved_in[0]["growth"] == 0, "the group it moved to: %r"
+              % [(g["wait"], g["before"], g["after"], g["growth"]) for g in moved_in])
         check(len(moved_out) == 1 and moved_out[0]["moved_out"] == 1,
               "the group it left: %r" % moved_out)
-        text = cleak("diff", paths[0], paths[1])
+        text = cleak("diff", *paths)
         check(text.returncode == 0 and "moved: 1 in, 0 out" in text.stdout,
               "text: exit %d, %r" % (text.returncode, text.stdout[-800:]))
 
 
+def test_diff_threads_passing_through_are_no_growth():
+    """Threads that pass through two waits and end, one a step (a
+    pipeline's stages): every count stays the same, so no group grew,
+    whatever members moved."""
+    with Fixture("stages", "pipeline") as fx, TempDir() as tmp:
+        for _ in range(2):
+            check(fx.ask("step") == "stepped", "no step")
+        paths = snapshots_between(fx, tmp, 4, "step", "stepped")
+        doc, _ = run_json("diff", "--json", *paths, codes=(0,))
+        check(doc["suspects"] == 0, "suspects: %r" % [g["why"] for g in doc["groups"]
+                                                      if g["suspect"]])
+        check(all(g["growth"] == 0 for g in doc["groups"]), "growth: %r"
+              % [(g["wait"], g["counts"], g["growth"]) for g in doc["groups"] if g["growth"]])
+        proc = cleak("check", "--json", "--max-growth", "0", "--interval", "200ms", fx.pid)
+        check(proc.returncode == 0, "check --max-growth 0 on a steady pipeline: exit %d %s"
+              % (proc.returncode, proc.stdout[-600:]))
+
+
+def test_diff_leak_reached_through_another_wait():
+    """Threads that wait a step in one place, then stay for good in
+    another: the second place grows by one a step, and is the suspect,
+    although its members moved in from the first."""
+    marks_ = marks("stages.c")
+    with Fixture("stages", "leak") as fx, TempDir() as tmp:
+        check(fx.ask("step") == "stepped", "no step")
+        paths = snapshots_between(fx, tmp, 4, "step", "stepped")
+        doc, _ = run_json("diff", "--json", *paths, codes=(1,))
+        suspects = [g for g in doc["groups"] if g["suspect"]]
+        check(len(suspects) == 1, "suspects: %r" % [(g["frames"][4]["line"] if len(g["frames"])
+                                                     > 4 else None, g["why"]) for g in suspects])
+        lines = [f["line"] for f in suspects[0]["frames"]]
+        check(marks_["second"] in lines and suspects[0]["interval_growth"] == [1, 1, 1],
+              "the suspect waits at lines %r with growth %r, the leak is at line %d"
+              % (lines, suspects[0]["interval_growth"], marks_["second"]))
+
+
 def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
-    """The same for a goroutine: a saved snapshot of the leaks fixture and a
-    copy of it in which one goroutine waits elsewhere (as if it had moved
-    from a receive to a select): growth 0, no suspect, moved."""
+    """The same for a goroutine: a saved snapshot of the leaks fixture,
+    the same a second later, and a copy in which one goroutine waits
+    elsewhere (as if it had moved from a receive to a select after a
+    whole interval): growth 0, no suspect, moved."""
     label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
     fx = GoFixture(label, path)
     try:
@@ -581,27 +630,61 @@ def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
         check(proc.returncode == 0, proc.stderr)
     finally:
         fx.close()
-    a = json.loads(proc.stdout)
-    b = json.loads(proc.stdout)
-    b["time_unix_ms"] = a["time_unix_ms"] + 1000
-    mover = [g for g in b["goroutines"] if g["frames"] and
+    docs = [json.loads(proc.stdout) for _ in range(3)]
+    for i, doc in enumerate(docs):
+        doc["time_unix_ms"] += 1000 * i
+    mover = [g for g in docs[2]["goroutines"] if g["frames"] and
              g["frames"][-1]["function"] == "main.drainForever"]
     check(len(mover) == 1, "no drainForever goroutine")
     mover[0]["wait_reason"] = "select"
     mover[0]["header"] = "select"
     mover[0]["frames"][0]["line"] += 1
     with TempDir() as tmp:
-        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
-        for doc, p in zip((a, b), paths):
+        paths = [os.path.join(tmp, "s%d.json" % i) for i in range(3)]
+        for doc, p in zip(docs, paths):
             with open(p, "w") as f:
                 json.dump(doc, f)
-        doc, _ = run_json("diff", "--json", paths[0], paths[1], codes=(0, 1))
+        # exit 1: the fixture's goroutines on nil channels are suspects
+        doc, _ = run_json("diff", "--json", *paths, codes=(1,))
     moved = [g for g in doc["groups"] if g["moved_in"]]
     check(len(moved) == 1 and moved[0]["wait"] == "select" and moved[0]["growth"] == 0
           and not moved[0]["suspect"], "the group it moved to: %r"
           % [(g["wait"], g["growth"], g["suspect"], g["why"]) for g in moved])
-    check(all(g["growth"] == 0 for g in doc["groups"]), "growth: %r"
+    check(all(g["growth"] <= 0 for g in doc["groups"]), "growth: %r"
           % [(g["wait"], g["growth"]) for g in doc["groups"] if g["growth"]])
+    check(all(g["leaked"] for g in doc["groups"] if g["suspect"]), "suspects other than "
+          "the certain leaks: %r" % [g["why"] for g in doc["groups"] if g["suspect"]])
+
+
+def test_diff_pile_is_a_suspect_over_one_interval():
+    """A pile of stuck goroutines on a channel nobody serves is a suspect
+    even over a single interval, when its group also grew (growth alone
+    would give no verdict there)."""
+    label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
+    fx = GoFixture(label, path)
+    try:
+        fx.wait_ready()
+        proc = cleak("stack", "--json", fx.pid)
+        check(proc.returncode == 0, proc.stderr)
+    finally:
+        fx.close()
+    a, b = json.loads(proc.stdout), json.loads(proc.stdout)
+    b["time_unix_ms"] += 1000
+    replicas = [i for i, g in enumerate(a["goroutines"]) if g["frames"] and
+                g["frames"][-1]["function"] == "main.queryReplica"]
+    check(len(replicas) == 3, "queryReplica goroutines: %d" % len(replicas))
+    del a["goroutines"][replicas[-1]]
+    with TempDir() as tmp:
+        paths = [os.path.join(tmp, n) for n in ("a.json", "b.json")]
+        for doc, p in zip((a, b), paths):
+            with open(p, "w") as f:
+                json.dump(doc, f)
+        doc, _ = run_json("diff", "--json", "--pile", "2", *paths, codes=(1,))
+    g = [g for g in doc["groups"] if g["frames"] and
+         g["frames"][-1]["function"] == "main.queryReplica"]
+    check(len(g) == 1 and g[0]["suspect"] and "stuck on one channel" in (g[0]["why"] or "")
+          and g[0]["growth"] == 1, "the replicas: %r" % [(x["growth"], x["suspect"], x["why"],
+                                                         x["unconfirmed"]) for x in g])
 
 
 def test_diff_saved_snapshot_errors():
