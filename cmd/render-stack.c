@@ -46,7 +46,13 @@ static void print_header(const struct cleak_snapshot *snap, FILE *f)
 		snap->exe_deleted ? " (deleted)" : "");
 	fprintf(f, "%zu thread%s, captured in ", snap->nthreads, snap->nthreads == 1 ? "" : "s");
 	print_duration(f, c->wall_us);
-	if (c->freeze) {
+	if (c->freeze && c->threads_unstopped) {
+		fprintf(f, "; %u thread%s frozen for ", c->threads_stopped,
+			c->threads_stopped == 1 ? "" : "s");
+		print_duration(f, c->pause_us);
+		fprintf(f, ", %u asleep in a call the whole time read without a stop",
+			c->threads_unstopped);
+	} else if (c->freeze) {
 		fprintf(f, "; all threads frozen for ");
 		print_duration(f, c->pause_us);
 	} else if (c->threads_stopped) {

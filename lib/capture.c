@@ -697,13 +697,83 @@ static int capture_one_by_one(struct cleak_snapshot *snap, const struct cleak_ca
 	return 0;
 }
 
+/*
+ * A thread blocked, for the whole freeze, in a call that a stop would
+ * fail with EINTR (epoll_wait, a Go program's netpoller) is left running:
+ * asleep in the kernel it cannot change its own memory.  What proves it
+ * never left the call: the same syscall line, and the same number of
+ * context switches (voluntary and not, /proc/PID/task/TID/status), before
+ * the first stop and after the last read.
+ */
+struct asleep {
+	bool set;
+	struct cleak__syscall sc;
+	long long switches;
+};
+
+static long long switches(int taskfd)
+{
+	char buf[4096], *p;
+	long long v, sum = 0;
+	int found = 0;
+
+	if (cleak__read_small_at(taskfd, "status", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (p = buf; (p = strstr(p, "ctxt_switches:")); p++)
+		if (sscanf(p + strlen("ctxt_switches:"), "%lld", &v) == 1)
+			sum += v, found++;
+	return found == 2 ? sum : -1;
+}
+
+static bool leave_asleep(pid_t pid, struct cleak_thread *t, struct asleep *a)
+{
+	int taskfd;
+
+	a->set = false;
+	if (t->syscall_nr < 0 || t->state == 'T' || t->state == 't' ||
+	    !cleak__syscall_eintr_on_stop(pid, t->syscall_nr, t->syscall_args))
+		return false;
+	taskfd = open_task_dir(pid, t->tid);
+	if (taskfd < 0)
+		return false;
+	a->switches = switches(taskfd);
+	a->set = a->switches >= 0 && read_syscall_line(taskfd, &a->sc) == 0 &&
+		 a->sc.nr == t->syscall_nr;
+	close(taskfd);
+	return a->set;
+}
+
+/* Read a thread left asleep, as per-thread mode reads a blocked one, if
+ * it stayed in its call; false if it ran meanwhile. */
+static bool read_asleep(struct cleak_snapshot *snap, struct cleak_thread *t,
+			const struct asleep *a, size_t limit)
+{
+	int taskfd = open_task_dir(snap->pid, t->tid);
+	bool ok;
+
+	if (taskfd < 0)
+		return false;
+	ok = switches(taskfd) == a->switches &&
+	     capture_blocked(snap, t, taskfd, &a->sc, limit) &&
+	     switches(taskfd) == a->switches;
+	if (!ok && t->how == CLEAK_CAPTURE_SYSCALL) {
+		/* it moved while its stack was copied: not of this instant */
+		t->how = CLEAK_CAPTURE_NONE;
+		snap->capture.threads_unstopped--;
+		cleak__drop_waitmem(t);
+	}
+	close(taskfd);
+	return ok;
+}
+
 static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
 			  size_t limit)
 {
 	struct pending_detach pending = { 0 };
 	struct user_regs_struct regs;
 	size_t cap = 0, i, seized_upto = 0;
-	bool *seized = NULL;
+	bool *seized = NULL, woke = false;
+	struct asleep *asleep = NULL;
 	uint64_t t0;
 	int added, rounds, err = 0, inject;
 	int *injects = NULL;
@@ -721,6 +791,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	for (rounds = 0; rounds < 64; rounds++) {
 		bool *ns;
 		int *ni;
+		struct asleep *na;
 
 		added = add_new_threads(snap, opts, &cap);
 		if (added < 0) {
@@ -735,13 +806,17 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		ni = ns ? realloc(injects, snap->nthreads * sizeof(*ni)) : NULL;
 		if (ni)
 			injects = ni;
-		if (!ns || !ni) {
+		na = ni ? realloc(asleep, snap->nthreads * sizeof(*na)) : NULL;
+		if (na)
+			asleep = na;
+		if (!ns || !ni || !na) {
 			err = -ENOMEM;
 			goto out_detach;
 		}
 		for (i = seized_upto; i < snap->nthreads; i++) {
 			seized[i] = false;
 			injects[i] = 0;
+			asleep[i].set = false;
 			if (read_thread_lines(snap->pid, &snap->threads[i]) < 0)
 				mark_vanished(snap, &snap->threads[i]);
 		}
@@ -761,6 +836,8 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 				capture_thread(snap, t, limit, false, &pending);
 				continue;
 			}
+			if (leave_asleep(snap->pid, t, &asleep[i]))
+				continue;
 			err = seize(t->tid, t);
 			if (err == -ESRCH)
 				mark_vanished(snap, t);
@@ -811,6 +888,40 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	/* A Go program's goroutines, at the same frozen instant. */
 	if (!snap->capture.selected)
 		read_goroutines(snap, CLEAK__GO_FROZEN, limit);
+	/* The threads left asleep: read if they stayed in their call the
+	 * whole time; a thread that woke meanwhile is stopped now (its call
+	 * then fails with EINTR, as before), and a Go program's goroutines,
+	 * which it may have changed, are read again with it stopped too. */
+	for (i = 0; i < seized_upto; i++) {
+		struct cleak_thread *t = &snap->threads[i];
+
+		if (!asleep[i].set || read_asleep(snap, t, &asleep[i], limit))
+			continue;
+		woke = true;
+		if (seize(t->tid, t) || ptrace(PTRACE_INTERRUPT, t->tid, 0, 0)) {
+			ptrace(PTRACE_DETACH, t->tid, 0, 0);
+			set_error(t, strdup("woke during the freeze and could not be stopped"));
+			continue;
+		}
+		if (wait_stop(t->tid, &inject, &group)) {
+			pending_add(&pending, t->tid);
+			set_error(t, strdup("woke during the freeze and did not stop"));
+			continue;
+		}
+		seized[i] = true;
+		injects[i] = inject;
+		t->was_stopped = group;
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
+			regs_from_user(t, &regs);
+			copy_stack(snap, t, regs.rsp, limit);
+			cleak__copy_waitmem(snap->pid, t);
+			t->how = CLEAK_CAPTURE_STOPPED;
+		}
+	}
+	if (woke && !snap->capture.selected && snap->go && cleak__snapshot_gobin(snap)) {
+		cleak__go_forget(snap->go, cleak__snapshot_gobin(snap));
+		read_goroutines(snap, CLEAK__GO_FROZEN, limit);
+	}
 out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
 		if (!seized[i])
@@ -827,6 +938,7 @@ out_detach:
 	pending_flush(&pending);
 	free(seized);
 	free(injects);
+	free(asleep);
 	return err;
 }
 

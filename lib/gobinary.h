@@ -278,12 +278,13 @@ int cleak__go_check_refusal(const struct cleak__gobin *gb, const char *what, ...
  * Before goroutines read with a layout not from cleak's own table are
  * kept: the invariants of what was read (`pending`; gs[i] is
  * snap->go->goroutines[i]; those with skip[i] moved while read and are
- * not looked at; without a snapshot, threads are not).  0, or -EPROTO
- * with a message naming the first that failed and every goroutine
- * dropped.
+ * not looked at; without a snapshot, threads are not).  With skip (read
+ * without a stop), a goroutine caught on its way on or off a thread is
+ * marked moved in it, unless most are.  0, or -EPROTO with a message
+ * naming the first that failed and every goroutine dropped.
  */
 int cleak__go_check_pending(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-			    const struct cleak__gopending *pending, const bool *skip);
+			    const struct cleak__gopending *pending, bool *skip);
 /* Free every goroutine of go (what a failed check leaves). */
 void cleak__go_drop_goroutines(struct cleak_go *go);
 
@@ -303,6 +304,8 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count);
 /* isSystemGoroutine for a goroutine started at `startpc`. */
 bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason);
 void cleak__go_release_prefetch(struct cleak__goprefetch *pre);
+/* Forget what a capture read of the goroutines, to read them again. */
+void cleak__go_forget(struct cleak_go *go, struct cleak__gobin *gb);
 /* After the target runs again: names of channel element types. */
 void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb);
 /* gounwind.c */

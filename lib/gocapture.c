@@ -857,6 +857,26 @@ static int reuse_channels(const struct cleak__goprefetch *pre, const size_t *now
 	return err;
 }
 
+void cleak__go_forget(struct cleak_go *go, struct cleak__gobin *gb)
+{
+	cleak__go_drop_goroutines(go);
+	free(go->error);
+	go->error = NULL;
+	go->nskipped = 0;
+	free(gb->stack_arena);
+	free(gb->stack_arena2);
+	free(gb->chan_types);
+	free(gb->chan_elemsizes);
+	free(gb->pending.gs);
+	free(gb->pending.bad_sudog);
+	gb->stack_arena = gb->stack_arena2 = NULL;
+	gb->chan_types = NULL;
+	gb->chan_elemsizes = NULL;
+	memset(&gb->pending, 0, sizeof(gb->pending));
+	gb->reused = 0;
+	cleak__go_release_prefetch(&gb->pre);
+}
+
 void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
 {
 	size_t i;
@@ -1121,8 +1141,10 @@ int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)
 		/* nothing is stopped: a g read while it changed may fail a
 		 * check, and the count is refused rather than guessed */
 		pending.n = live;
+		/* nothing is stopped: ok[] serves as the check's "moved" marks */
+		memset(ok, 0, (n + 1) * sizeof(*ok));
 		if (gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN &&
-		    (err = cleak__go_check_pending(NULL, gb, &pending, NULL)))
+		    (err = cleak__go_check_pending(NULL, gb, &pending, ok)))
 			*count = -1;
 	}
 	free(addrs);

@@ -377,16 +377,25 @@ static const char *bad_g(const struct cleak_snapshot *snap, const struct cleak__
 		return "a system call pc outside the function table";
 	if (st == CLEAK__G_WAITING && g->waitreason >= cleak__go_nwaitreasons(gb))
 		return "a wait reason past the end of its table";
-	/* a goroutine on a thread has its m, whose procid is the thread's
-	 * id (gettid, set in minit) */
-	if ((st == CLEAK__G_SYSCALL || st == CLEAK__G_RUNNING) && !g->m)
-		return "no thread although it runs or is in a system call";
-	if (snap && g->m && !is_thread(snap, gr->tid))
-		return "a thread that is not one of the process's";
 	/* chansend and chanrecv enqueue a sudog before parking (a select
 	 * over nil channels only parks with none) */
 	if ((kind == CLEAK__GOWAIT_CHAN_RECEIVE || kind == CLEAK__GOWAIT_CHAN_SEND) && !g->waiting)
 		return "no sudog although it waits on a channel";
+	return NULL;
+}
+
+/* A goroutine on a thread has its m, whose procid is the thread's id
+ * (gettid, set in minit).  Read without a stop, a goroutine on its way
+ * on or off a thread can show otherwise for a moment. */
+static const char *bad_thread(const struct cleak_snapshot *snap, const struct graw *g,
+			      const struct cleak_goroutine *gr)
+{
+	uint32_t st = g->status & ~CLEAK__G_SCAN;
+
+	if ((st == CLEAK__G_SYSCALL || st == CLEAK__G_RUNNING) && !g->m)
+		return "no thread although it runs or is in a system call";
+	if (snap && g->m && !is_thread(snap, gr->tid))
+		return "a thread that is not one of the process's";
 	return NULL;
 }
 
@@ -412,9 +421,9 @@ static int check_goids(const struct cleak__gobin *gb, const struct graw *gs, siz
 }
 
 static int check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-		    const struct cleak__gopending *p, const bool *skip)
+		    const struct cleak__gopending *p, bool *skip)
 {
-	size_t i, waiting = 0, with_reason = 0, bad_sudogs = 0;
+	size_t i, waiting = 0, with_reason = 0, bad_sudogs = 0, on_thread = 0, threadless = 0;
 	const char *why;
 
 	/* allgs[0] is main's g, goroutine 1 (the runtime relies on it too,
@@ -436,6 +445,18 @@ static int check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin
 		if (why)
 			return cleak__go_check_refusal(gb, "goroutine %llu has %s",
 						       (unsigned long long)g->goid, why);
+		on_thread += g->m || (g->status & ~CLEAK__G_SCAN) == CLEAK__G_SYSCALL ||
+			     (g->status & ~CLEAK__G_SCAN) == CLEAK__G_RUNNING;
+		why = bad_thread(snap, g, snap ? &snap->go->goroutines[i] : NULL);
+		if (why && !skip)
+			return cleak__go_check_refusal(gb, "goroutine %llu has %s",
+						       (unsigned long long)g->goid, why);
+		if (why) {
+			/* read without a stop: it moved, unless most did */
+			skip[i] = true;
+			threadless++;
+			continue;
+		}
 		if (g->goid == 1 && g->addr != p->first.addr)
 			return cleak__go_check_refusal(gb, "goroutine 1 is not the first in allgs");
 		if ((g->status & ~CLEAK__G_SCAN) == CLEAK__G_WAITING) {
@@ -444,6 +465,9 @@ static int check_gs(const struct cleak_snapshot *snap, const struct cleak__gobin
 		}
 		bad_sudogs += p->bad_sudog && p->bad_sudog[i];
 	}
+	if (threadless * 2 > on_thread)
+		return cleak__go_check_refusal(gb, "%zu of its %zu goroutines on threads name no "
+					       "thread of the process", threadless, on_thread);
 	/* gopark always names a reason; only a goroutine being created
 	 * (newproc1 parked) waits without one */
 	if (waiting > 1 && !with_reason)
@@ -474,7 +498,7 @@ void cleak__go_drop_goroutines(struct cleak_go *go)
 }
 
 int cleak__go_check_pending(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
-			    const struct cleak__gopending *pending, const bool *skip)
+			    const struct cleak__gopending *pending, bool *skip)
 {
 	int err = check_gs(snap, gb, pending, skip);
 

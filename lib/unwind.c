@@ -258,8 +258,8 @@ static char *missing_reg_message(const struct cleak_snapshot *snap,
 	if (t->state == 'D')
 		why = "it is in uninterruptible sleep and would not stop";
 	else if (cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
-		why = "a stop would make its blocking call fail with EINTR "
-		      "(--freeze stops it anyway)";
+		why = "a stop would make its blocking call fail with EINTR, so it is "
+		      "not stopped, with --freeze neither";
 	else
 		why = "it was read without a stop";
 	return cleak__strdupf("a caller keeps its frame pointer in RBP, which only a "

@@ -1,4 +1,5 @@
 """The target runs on whatever happens to cleak: killed, interrupted, stopped."""
+import json
 import os
 import random
 import signal
@@ -43,6 +44,28 @@ def interrupt_captures(sig, args, rounds):
         # The target still answers and saw no EINTR.
         check(fx.ask("eintr") == "eintr 0" or "--freeze" in args,
               "EINTR in the target after interrupted default captures")
+
+
+def test_freeze_leaves_a_thread_asleep_in_epoll_wait():
+    """--freeze stops every thread but those asleep, for the whole freeze,
+    in a call a stop would fail with EINTR (signal(7)): 20 frozen
+    captures, and the epoll waiter saw no EINTR; its stack is whole."""
+    with Fixture("threads") as fx:
+        for _ in range(20):
+            proc = subprocess.run([CLEAK, "stack", "--freeze", "--json", str(fx.pid)],
+                                  capture_output=True, text=True, timeout=60)
+            check(proc.returncode == 0, "exit %d: %s" % (proc.returncode, proc.stderr))
+        check(fx.ask("eintr") == "eintr 0", "EINTR in the target after 20 --freeze captures")
+        doc = json.loads(proc.stdout)
+        epoll = [t for t in doc["threads"] if t["name"] == "epoll-eintr"]
+        check(len(epoll) == 1 and epoll[0]["capture"] == "syscall" and not epoll[0]["error"]
+              and len(epoll[0]["frames"]) >= 3, "the epoll waiter: %r" % [
+                  (t["capture"], t["error"], len(t["frames"])) for t in epoll])
+        others = [t for t in doc["threads"] if t["name"] != "epoll-eintr"]
+        check(all(t["capture"] in ("stopped", "syscall") for t in others),
+              "captures: %r" % [(t["name"], t["capture"]) for t in others])
+        check(doc["capture"]["mode"] == "freeze" and doc["capture"]["threads_unstopped"] >= 1,
+              "capture %r" % doc["capture"])
 
 
 def test_sigkill_mid_capture():
