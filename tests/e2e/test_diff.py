@@ -617,11 +617,8 @@ def test_diff_leak_reached_through_another_wait():
               % (lines, suspects[0]["interval_growth"], marks_["second"]))
 
 
-def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
-    """The same for a goroutine: a saved snapshot of the leaks fixture,
-    the same a second later, and a copy in which one goroutine waits
-    elsewhere (as if it had moved from a receive to a select after a
-    whole interval): growth 0, no suspect, moved."""
+def leaks_snapshot_text():
+    """cleak stack --json of the newest leaks fixture, as saved."""
     label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
     fx = GoFixture(label, path)
     try:
@@ -630,7 +627,16 @@ def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
         check(proc.returncode == 0, proc.stderr)
     finally:
         fx.close()
-    docs = [json.loads(proc.stdout) for _ in range(3)]
+    return proc.stdout
+
+
+def test_diff_goroutine_that_changed_its_wait_is_moved_not_new():
+    """The same for a goroutine: a saved snapshot of the leaks fixture,
+    the same a second later, and a copy in which one goroutine waits
+    elsewhere (as if it had moved from a receive to a select after a
+    whole interval): growth 0, no suspect, moved."""
+    text = leaks_snapshot_text()
+    docs = [json.loads(text) for _ in range(3)]
     for i, doc in enumerate(docs):
         doc["time_unix_ms"] += 1000 * i
     mover = [g for g in docs[2]["goroutines"] if g["frames"] and
@@ -660,15 +666,8 @@ def test_diff_pile_is_a_suspect_over_one_interval():
     """A pile of stuck goroutines on a channel nobody serves is a suspect
     even over a single interval, when its group also grew (growth alone
     would give no verdict there)."""
-    label, path = [p for p in fixture_paths(builds=("leaks",), cgo=False)][-1]
-    fx = GoFixture(label, path)
-    try:
-        fx.wait_ready()
-        proc = cleak("stack", "--json", fx.pid)
-        check(proc.returncode == 0, proc.stderr)
-    finally:
-        fx.close()
-    a, b = json.loads(proc.stdout), json.loads(proc.stdout)
+    text = leaks_snapshot_text()
+    a, b = json.loads(text), json.loads(text)
     b["time_unix_ms"] += 1000
     replicas = [i for i, g in enumerate(a["goroutines"]) if g["frames"] and
                 g["frames"][-1]["function"] == "main.queryReplica"]
