@@ -898,6 +898,11 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		if (!asleep[i].set || read_asleep(snap, t, &asleep[i], limit))
 			continue;
 		woke = true;
+		/* what it does now, read before the stop hides it */
+		if (read_thread_lines(snap->pid, t) < 0) {
+			mark_vanished(snap, t);
+			continue;
+		}
 		if (seize(t->tid, t) || ptrace(PTRACE_INTERRUPT, t->tid, 0, 0)) {
 			ptrace(PTRACE_DETACH, t->tid, 0, 0);
 			set_error(t, strdup("woke during the freeze and could not be stopped"));
