@@ -767,12 +767,12 @@ static bool read_asleep(struct cleak_snapshot *snap, struct cleak_thread *t,
 }
 
 static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
-			  size_t limit)
+			  size_t limit, bool leave_asleep_ok)
 {
 	struct pending_detach pending = { 0 };
 	struct user_regs_struct regs;
 	size_t cap = 0, i, seized_upto = 0;
-	bool *seized = NULL, woke = false;
+	bool *seized = NULL;
 	struct asleep *asleep = NULL;
 	uint64_t t0;
 	int added, rounds, err = 0, inject;
@@ -836,7 +836,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 				capture_thread(snap, t, limit, false, &pending);
 				continue;
 			}
-			if (leave_asleep(snap->pid, t, &asleep[i]))
+			if (leave_asleep_ok && leave_asleep(snap->pid, t, &asleep[i]))
 				continue;
 			err = seize(t->tid, t);
 			if (err == -ESRCH)
@@ -889,43 +889,15 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	if (!snap->capture.selected)
 		read_goroutines(snap, CLEAK__GO_FROZEN, limit);
 	/* The threads left asleep: read if they stayed in their call the
-	 * whole time; a thread that woke meanwhile is stopped now (its call
-	 * then fails with EINTR, as before), and a Go program's goroutines,
-	 * which it may have changed, are read again with it stopped too. */
-	for (i = 0; i < seized_upto; i++) {
-		struct cleak_thread *t = &snap->threads[i];
-
-		if (!asleep[i].set || read_asleep(snap, t, &asleep[i], limit))
-			continue;
-		woke = true;
-		/* what it does now, read before the stop hides it */
-		if (read_thread_lines(snap->pid, t) < 0) {
-			mark_vanished(snap, t);
-			continue;
+	 * whole time.  If one woke meanwhile it may have changed memory the
+	 * others' copies and the goroutines came from, and started threads:
+	 * everything is let go, and the caller freezes again, stopping every
+	 * thread (its call then fails with EINTR, as before). */
+	for (i = 0; leave_asleep_ok && i < seized_upto; i++) {
+		if (asleep[i].set && !read_asleep(snap, &snap->threads[i], &asleep[i], limit)) {
+			err = -EAGAIN;
+			break;
 		}
-		if (seize(t->tid, t) || ptrace(PTRACE_INTERRUPT, t->tid, 0, 0)) {
-			ptrace(PTRACE_DETACH, t->tid, 0, 0);
-			set_error(t, strdup("woke during the freeze and could not be stopped"));
-			continue;
-		}
-		if (wait_stop(t->tid, &inject, &group)) {
-			pending_add(&pending, t->tid);
-			set_error(t, strdup("woke during the freeze and did not stop"));
-			continue;
-		}
-		seized[i] = true;
-		injects[i] = inject;
-		t->was_stopped = group;
-		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
-			regs_from_user(t, &regs);
-			copy_stack(snap, t, regs.rsp, limit);
-			cleak__copy_waitmem(snap->pid, t);
-			t->how = CLEAK_CAPTURE_STOPPED;
-		}
-	}
-	if (woke && !snap->capture.selected && snap->go && cleak__snapshot_gobin(snap)) {
-		cleak__go_forget(snap->go, cleak__snapshot_gobin(snap));
-		read_goroutines(snap, CLEAK__GO_FROZEN, limit);
 	}
 out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
@@ -1122,7 +1094,21 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 	go_frozen = freeze && !snap->capture.selected;
 	if (go_frozen)
 		read_goroutines(snap, CLEAK__GO_PREFETCH, limit);
-	err = freeze ? capture_frozen(snap, opts, limit) : capture_one_by_one(snap, opts, limit);
+	err = freeze ? capture_frozen(snap, opts, limit, true) : capture_one_by_one(snap, opts, limit);
+	if (err == -EAGAIN) {
+		/* a thread left asleep woke during the freeze: again, all
+		 * stopped; the pause reported is both together */
+		uint64_t first_pause = snap->capture.pause_us;
+
+		cleak__snapshot_drop_threads(snap);
+		snap->capture.threads_stopped = snap->capture.threads_unstopped = 0;
+		snap->capture.threads_vanished = 0;
+		if (snap->go && cleak__snapshot_gobin(snap))
+			cleak__go_forget(snap->go, cleak__snapshot_gobin(snap));
+		err = capture_frozen(snap, opts, limit, false);
+		snap->capture.pause_us += first_pause;
+		snap->capture.max_thread_pause_us = snap->capture.pause_us;
+	}
 	if (!err && !go_frozen)
 		read_goroutines(snap, CLEAK__GO_NONBLOCKING, limit);
 	if (err) {

@@ -122,6 +122,9 @@ bool cleak__thread_blocked(const struct cleak_thread *t);
 /* Kernel's PF_KTHREAD (include/linux/sched.h). */
 #define CLEAK__PF_KTHREAD 0x00200000UL
 
+/* snapshot.c: free every thread of snap, to capture them again. */
+void cleak__snapshot_drop_threads(struct cleak_snapshot *snap);
+
 /* access.c: EPERM, with a message that says why this cleak may not
  * ptrace `pid` and the one thing that would let it. */
 int cleak__permission_error(pid_t pid);

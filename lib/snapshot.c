@@ -115,6 +115,17 @@ static void thread_release(struct cleak_thread *t)
 	free(t->error);
 }
 
+void cleak__snapshot_drop_threads(struct cleak_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nthreads; i++)
+		thread_release(&snap->threads[i]);
+	free(snap->threads);
+	snap->threads = NULL;
+	snap->nthreads = 0;
+}
+
 const struct cleak_thread *cleak_snapshot_thread(const struct cleak_snapshot *snap, pid_t tid)
 {
 	size_t i;
