@@ -153,7 +153,10 @@ int cleak__permission_error(pid_t pid)
 	if (!same_ids(pid, "Uid", me, &them))
 		return cleak__fail(EPERM, "not allowed to inspect pid %d: it runs as uid %ld "
 				   "(real, effective or saved) and cleak as uid %ld: run cleak as "
-				   "that user, or as root (sudo)", pid, them, me);
+				   "%s", pid, them, me, scope == 1
+				   ? "root (sudo); as that user, kernel.yama.ptrace_scope 1 would "
+				     "still refuse it, as it is no descendant of cleak"
+				   : "that user, or as root (sudo)");
 	if (!same_ids(pid, "Gid", my_gid, &gid))
 		return cleak__fail(EPERM, "not allowed to inspect pid %d: it runs with group %ld "
 				   "(real, effective or saved) and cleak with group %ld, as a "
@@ -168,10 +171,11 @@ int cleak__permission_error(pid_t pid)
 				   "is 1, so a process may only ptrace its own descendants without "
 				   "CAP_SYS_PTRACE: run cleak as root (sudo), or allow it with "
 				   "sysctl kernel.yama.ptrace_scope=0", pid);
-	return cleak__fail(EPERM, "not allowed to inspect pid %d: it is not dumpable (a "
-			   "set-user-ID or file-capability program, or one that called "
-			   "prctl(PR_SET_DUMPABLE, 0)), which only CAP_SYS_PTRACE may ptrace: run "
-			   "cleak as root (sudo)", pid);
+	return cleak__fail(EPERM, "not allowed to inspect pid %d, although it runs as the "
+			   "same user: most likely it is not dumpable (a set-user-ID or "
+			   "file-capability program, or one that called prctl(PR_SET_DUMPABLE, "
+			   "0)), which only CAP_SYS_PTRACE may ptrace, or a security module "
+			   "(AppArmor, SELinux) forbids it: run cleak as root (sudo)", pid);
 }
 
 /* This process's pid as /proc names it (its pid namespace may differ
