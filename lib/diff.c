@@ -324,7 +324,7 @@ static size_t group_of(const struct builder *b, size_t s, bool goroutine, size_t
  * first waits a while elsewhere) move in without having sat anywhere and
  * count as the count does.  Every move is counted in moved_in/moved_out.
  */
-static int grow_by_identity(struct builder *b, struct ident **ids, size_t *nids, bool goroutine)
+static int count_growth(struct builder *b, struct ident **ids, size_t *nids, bool goroutine)
 {
 	struct cleak_diff *d = b->diff;
 	size_t s, i, g;
@@ -673,9 +673,9 @@ int cleak_diff_build(const struct cleak_snapshot *const *snaps, const char *cons
 		free(e);
 	}
 	if (!err)
-		err = grow_by_identity(&b, allg, nallg, true);
+		err = count_growth(&b, allg, nallg, true);
 	if (!err)
-		err = grow_by_identity(&b, allt, nallt, false);
+		err = count_growth(&b, allt, nallt, false);
 	if (!err)
 		err = find_stuck(&b, allg, nallg, allt, nallt);
 	if (!err)

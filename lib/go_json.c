@@ -382,7 +382,8 @@ int cleak__read_go(struct cleak_snapshot *snap, json_object *root)
 	    ((s = cleak__json_str(jgo, "error")) && !(go->error = strdup(s))))
 		return cleak__fail(ENOMEM, "out of memory");
 	go->nskipped = (size_t)cleak__json_int(jgo, "skipped", 0);
-	for (i = 0; (s = cleak__json_str(jgo, "layout")) && i < CLEAK__ARRAY_SIZE(layout_names); i++)
+	s = cleak__json_str(jgo, "layout");
+	for (i = 0; s && i < CLEAK__ARRAY_SIZE(layout_names); i++)
 		if (strcmp(s, layout_names[i]) == 0)
 			go->layout = (enum cleak_go_layout)i;
 	if ((s = cleak__json_str(jgo, "rules")))

@@ -611,13 +611,6 @@ out:
 	return err;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Read each distinct channel once (runtime.hchan, chan.go) and point
  * the goroutines at them. */
 static int read_channels(struct go_read *r, const struct gchans *gc, const bool *moved)
@@ -637,7 +630,7 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 	for (i = 0; i < gc->n; i++)
 		if (!moved[gc->v[i].g])
 			addrs[n++] = gc->v[i].c;
-	qsort(addrs, n, sizeof(*addrs), cmp_u64);
+	qsort(addrs, n, sizeof(*addrs), cleak__cmp_u64);
 	for (i = j = 0; i < n; i++)
 		if (!j || addrs[j - 1] != addrs[i])
 			addrs[j++] = addrs[i];
@@ -686,7 +679,7 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 			continue;
 		if (!gr->chans && !(gr->chans = calloc(gc->per_g[gc->v[i].g], sizeof(*gr->chans))))
 			continue;
-		c = bsearch(&gc->v[i].c, go->chans, n, sizeof(*go->chans), cmp_u64);
+		c = bsearch(&gc->v[i].c, go->chans, n, sizeof(*go->chans), cleak__cmp_u64);
 		if (!c)
 			continue;
 		gr->chans[gr->nchans++] = c;

@@ -301,13 +301,6 @@ int cleak__go_check_moduledata(const struct cleak__gobin *gb)
 
 /* ---- the goroutines ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* A thread of the process: in the snapshot, or (one created since the
  * threads were listed, or not selected with --tid) in /proc now. */
 static bool is_thread(const struct cleak_snapshot *snap, pid_t tid)
@@ -411,7 +404,7 @@ static int check_goids(const struct cleak__gobin *gb, const struct graw *gs, siz
 	for (i = 0; i < n; i++)
 		if (!skip || !skip[i])
 			ids[k++] = gs[i].goid;
-	qsort(ids, k, sizeof(*ids), cmp_u64);
+	qsort(ids, k, sizeof(*ids), cleak__cmp_u64);
 	for (i = 1; i < k && !dup; i++)
 		if (ids[i] == ids[i - 1])
 			dup = ids[i];

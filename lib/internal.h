@@ -10,6 +10,14 @@
 #define CLEAK__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define CLEAK__MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* qsort/bsearch order of uint64_t values. */
+static inline int cleak__cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* error.c: set the per-thread message and return -err (err > 0). */
 int cleak__fail(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -295,19 +295,14 @@ static bool fp_step(unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx
 
 /*
  * A thread of a Go program ends where the runtime's own unwinder would
- * (cleak__gofunc_ends_unwind; its innermost frame's SP was read).  Past
+ * (cleak__gofunc_ends_unwind, in unwind_thread; its innermost frame's SP
+ * was read).  Past
  * there the frame pointer chain is not a chain of frames: up to Go 1.20,
  * runtime.mstart has a frame of its own (1.21 marks it NOFRAME) whose
  * saved RBP is whatever the thread started with, and above mcall on g0
  * the chain held stale words with Go 1.21 and 1.22 (0xc, a heap address),
  * which the unwinder then reported as a broken stack.
  */
-static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innermost)
-{
-	struct cleak__gofunc f;
-
-	return gb && cleak__gofunc_find(gb, ip, &f) && cleak__gofunc_ends_unwind(&f, innermost);
-}
 
 /*
  * One step out of a Go function, by the binary's own tables as the
@@ -316,19 +311,18 @@ static bool go_outermost(const struct cleak__gobin *gb, uint64_t ip, bool innerm
  * without a stop unwinds through Go code as far as one that was stopped.
  * A compiled Go frame with a size saves the caller's RBP just under the
  * return address (amd64); one without leaves it as it was; past an
- * assembly frame with a size it is unknown.  The cursor restarts from what is known, for the frames
- * that are not Go (C under a cgo callback) to take on.
+ * assembly frame with a size it is unknown.  The cursor restarts from
+ * what is known, for the frames that are not Go (C under a cgo callback)
+ * to take on.  f is the Go function at ip.
  */
-static bool go_step(const struct cleak__gobin *gb, unw_addr_space_t as, unw_cursor_t *cursor,
-		    struct unwind_ctx *ctx, uint64_t ip, uint64_t sp, bool have_rbp, uint64_t rbp)
+static bool go_step(const struct cleak__gobin *gb, const struct cleak__gofunc *f,
+		    unw_addr_space_t as, unw_cursor_t *cursor, struct unwind_ctx *ctx, uint64_t ip,
+		    uint64_t sp, bool have_rbp, uint64_t rbp)
 {
-	struct cleak__gofunc f;
 	int32_t delta;
 	uint64_t ret, saved;
 
-	if (!gb || !cleak__gofunc_find(gb, ip, &f))
-		return false;
-	delta = cleak__gofunc_pcvalue(gb, &f, cleak__gofunc_field(&f, CLEAK__FUNC_PCSP), ip);
+	delta = cleak__gofunc_pcvalue(gb, f, cleak__gofunc_field(f, CLEAK__FUNC_PCSP), ip);
 	if (delta < 0 || delta % 8 || !read_stack_word(ctx, sp + (uint64_t)delta, &ret) || !ret)
 		return false;
 	memset(ctx->regs, 0, sizeof(ctx->regs));
@@ -337,7 +331,7 @@ static bool go_step(const struct cleak__gobin *gb, unw_addr_space_t as, unw_curs
 	ctx->regs_known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP;
 	/* Assembly may move SP by hand (crosscall2, sigtramp): the word
 	 * under its return address need not be RBP, which is then unknown. */
-	if (delta > 0 && (f.flag & CLEAK__FUNCFLAG_ASM))
+	if (delta > 0 && (f->flag & CLEAK__FUNCFLAG_ASM))
 		have_rbp = false;
 	else if (delta > 0 && read_stack_word(ctx, sp + (uint64_t)delta - 8, &saved))
 		have_rbp = true, rbp = saved;
@@ -354,7 +348,8 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	const struct cleak__gobin *gb = cleak__snapshot_gobin(mods->snap);
 	struct unwind_ctx ctx = { .mods = mods, .thread = t };
 	unw_word_t ip, sp, rbp, prev_sp = 0;
-	bool have_rbp;
+	struct cleak__gofunc gofunc;
+	bool have_rbp, in_go;
 	unw_cursor_t cursor;
 	int ret;
 
@@ -401,7 +396,8 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		}
 		prev_sp = sp;
 		t->pcs[t->npcs++] = ip;
-		if (go_outermost(gb, ip, t->npcs == 1))
+		in_go = gb && cleak__gofunc_find(gb, ip, &gofunc);
+		if (in_go && cleak__gofunc_ends_unwind(&gofunc, t->npcs == 1))
 			break;
 		if (t->npcs == max_frames) {
 			/* Truncated only if there is a frame beyond the last. */
@@ -414,7 +410,7 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			break;
 		}
 		have_rbp = unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp) == 0;
-		if (go_step(gb, as, &cursor, &ctx, ip, sp, have_rbp, rbp))
+		if (in_go && go_step(gb, &gofunc, as, &cursor, &ctx, ip, sp, have_rbp, rbp))
 			continue;
 		ctx.missing_reg = false;
 		ctx.noinfo_ip = 0;
