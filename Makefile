@@ -74,6 +74,7 @@ $(B)/tools/%: tests/tools/%.c $(B)/libcleak.a
 
 FIXTURE_CFLAGS := -O1 -g -pthread
 $(B)/fixtures/fp-callers: FIXTURE_CFLAGS := -O0 -g -pthread -fno-omit-frame-pointer
+$(B)/fixtures/rbp-frames: FIXTURE_CFLAGS := -O2 -g -pthread -fomit-frame-pointer
 # The same fixture linked statically and as a non-PIE executable.
 $(B)/fixtures/threads-static: tests/fixtures/threads.c
 	@mkdir -p $(@D)

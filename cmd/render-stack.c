@@ -188,6 +188,11 @@ void render_frames(const struct cleak_thread *t, FILE *f)
 			fputs(" [?]", f);
 		fputc('\n', f);
 	}
+	for (i = 0; i < t->nframes && !t->frames[i].inferred; i++)
+		;
+	if (i < t->nframes)
+		fprintf(f, "  ~ frames #%zu and up were found through a frame pointer searched "
+			"for on the stack, not read: the thread was not stopped\n", i);
 	if (t->error)
 		fprintf(f, "  ! %s\n", t->error);
 }

@@ -1161,9 +1161,26 @@ static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread
 }
 
 /*
+ * Why a thread read without a stop is not stopped later for the registers
+ * its unwinding needs (cleak_snapshot_recapture), or NULL when it is.
+ */
+const char *cleak__why_never_stopped(const struct cleak_snapshot *snap,
+				     const struct cleak_thread *t)
+{
+	if (snap->capture.nonblocking)
+		return "--nonblocking stops nothing";
+	if (t->state == 'D')
+		return "it is in uninterruptible sleep and would not stop";
+	if (cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
+		return "a stop would make its blocking call fail with EINTR, with --freeze too";
+	return NULL;
+}
+
+/*
  * Threads read without a stop whose unwinding needed a register that the
- * syscall line does not give (a caller that keeps its frame in RBP): stop
- * them now, unless the stop would make their call fail with EINTR.
+ * syscall line does not give (a caller that keeps its frame in RBP, and
+ * the stack held no candidate for it that unwinds to the thread's start):
+ * stop them now, unless cleak__why_never_stopped says otherwise.
  */
 int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 			     const struct cleak_capture_opts *opts)
@@ -1175,15 +1192,11 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 
 	if (opts && opts->sz >= sizeof(*opts) && opts->max_stack_bytes)
 		limit = opts->max_stack_bytes;
-	if (snap->capture.nonblocking)
-		return 0;
 	for (i = 0; i < snap->nthreads; i++) {
 		struct cleak_thread *t = &snap->threads[i];
 
-		if (!t->needs_regs || t->how != CLEAK_CAPTURE_SYSCALL)
-			continue;
-		if (t->state == 'D' ||
-		    cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
+		if (!t->needs_regs || t->how != CLEAK_CAPTURE_SYSCALL ||
+		    cleak__why_never_stopped(snap, t))
 			continue;
 		snap->capture.threads_unstopped--;
 		t->how = CLEAK_CAPTURE_NONE;

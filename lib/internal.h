@@ -65,6 +65,9 @@ int cleak__list_tasks(pid_t pid, pid_t **out, size_t *n);
 
 /* capture.c: would a ptrace stop make this blocked call fail with EINTR? */
 bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args);
+/* Why a thread read without a stop stays unstopped; NULL if it may be stopped. */
+const char *cleak__why_never_stopped(const struct cleak_snapshot *snap,
+				     const struct cleak_thread *t);
 /* Copy target memory without a stop (process_vm_readv); bytes read. */
 size_t cleak__read_target(pid_t pid, uint64_t addr, void *buf, size_t len);
 

@@ -199,6 +199,8 @@ void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f)
 		cleak__jw_uint(w, f->func_offset);
 	else
 		cleak__jw_null(w);
+	cleak__jw_key(w, "inferred");
+	cleak__jw_bool(w, f->inferred);
 	cleak__jw_object_end(w);
 }
 
@@ -385,6 +387,7 @@ int cleak__read_frame(struct cleak_snapshot *snap, json_object *jf, struct cleak
 	f->column = (int)cleak__json_int(jf, "column", 0);
 	f->inlined = cleak__json_bool(jf, "inlined");
 	f->func_offset = (uint64_t)cleak__json_int(jf, "offset", 0);
+	f->inferred = cleak__json_bool(jf, "inferred");
 	return 0;
 }
 

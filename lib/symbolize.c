@@ -372,6 +372,8 @@ int cleak_snapshot_symbolize(struct cleak_snapshot *snap,
 				th->frames[th->nframes] = s.frames[e->first + k];
 				/* Keep each frame's own address. */
 				th->frames[th->nframes].pc = th->pcs[p];
+				th->frames[th->nframes].inferred =
+					th->inferred_from && p >= th->inferred_from;
 				th->nframes++;
 			}
 		}

@@ -11,6 +11,7 @@
  * rewritten as .eh_frame (ehframe.c, modules.c).  Where there is no CFI
  * at all, libunwind's x86-64 stepper falls back to the RBP frame chain.
  */
+#include "callsite.h"
 #include "gobinary.h"
 #include "modules.h"
 
@@ -247,27 +248,6 @@ static void set_error(struct cleak_thread *t, char *msg)
 }
 
 /*
- * A caller that keeps its frame in RBP needs a register that only a
- * ptrace stop reveals; say why this thread was not stopped.
- */
-static char *missing_reg_message(const struct cleak_snapshot *snap,
-				 const struct cleak_thread *t)
-{
-	const char *why;
-
-	if (t->state == 'D')
-		why = "it is in uninterruptible sleep and would not stop";
-	else if (cleak__syscall_eintr_on_stop(snap->pid, t->syscall_nr, t->syscall_args))
-		why = "a stop would make its blocking call fail with EINTR, so it is "
-		      "not stopped, with --freeze neither";
-	else
-		why = "it was read without a stop";
-	return cleak__strdupf("a caller keeps its frame pointer in RBP, which only a "
-			      "ptrace stop can read, and the thread was not stopped: %s",
-			      why);
-}
-
-/*
  * One step along the frame-pointer chain for a frame without unwind
  * info: the caller's RIP is at [RBP + 8], its RBP at [RBP], its RSP is
  * RBP + 16.  libunwind 1.6 does this step itself but takes the caller's
@@ -342,20 +322,241 @@ static bool go_step(const struct cleak__gobin *gb, const struct cleak__gofunc *f
 	return unw_init_remote(cursor, as, ctx) == 0;
 }
 
-static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
-			  struct cleak_thread *t, unsigned max_frames)
+/*
+ * Could the call that pushed ret have entered the function at entry?  A
+ * direct call must name it, or a PLT stub when it is in another module,
+ * or a function that jumps to it (a tail call); an indirect call could
+ * have gone anywhere.  A return address always passes, except after a
+ * chain of tail calls or a PLT call within one module; a stale word
+ * rarely does (search_rbp).
+ */
+static bool call_enters(unw_addr_space_t as, struct unwind_ctx *ctx, uint64_t ret,
+			uint64_t entry)
+{
+	struct cleak__modules *mods = ctx->mods;
+	unw_proc_info_t pi;
+	uint64_t target;
+
+	switch (cleak__call_before(mods, ret, &target)) {
+	case CLEAK__CALL_INDIRECT:
+		return true;
+	case CLEAK__CALL_DIRECT:
+		if (target == entry)
+			return true;
+		if (cleak__is_plt_stub(mods, target))
+			return cleak__modules_peek(mods, ret) != cleak__modules_peek(mods, entry);
+		return unw_get_proc_info_by_ip(as, target, &pi, ctx) == 0 &&
+		       pi.start_ip == target &&
+		       cleak__jumps_to(mods, pi.start_ip, pi.end_ip, entry);
+	default:
+		return false;
+	}
+}
+
+/*
+ * The entry of the function the cursor is in, by its unwind information;
+ * 0 without any (libunwind then makes up [ip, ip + 1), Gget_proc_info.c).
+ */
+static uint64_t frame_entry(unw_cursor_t *cursor, uint64_t ip)
+{
+	unw_proc_info_t pi;
+
+	if (unw_get_proc_info(cursor, &pi) < 0 || !pi.start_ip ||
+	    (pi.start_ip == ip && pi.end_ip == ip + 1))
+		return 0;
+	return pi.start_ip;
+}
+
+/* One walk of a cursor outwards: a thread's whole chain, or the part
+ * above a frame whose RBP is a candidate found on the stack (search_rbp). */
+struct walk {
+	uint64_t *pcs;		/* return addresses found, innermost first */
+	size_t npcs, max;
+	size_t base;		/* the thread's frame number of pcs[0] */
+	uint64_t prev_sp;	/* SP of the frame below pcs[0]; 0 at the innermost */
+	char *error;		/* why the walk ended early; NULL when it did not */
+	/* It ended at a step that asked for a register we lack; `before` is
+	 * the cursor at that frame, before the step. */
+	bool needs_reg;
+	unw_cursor_t before;
+	/* It ended at a frame without unwind information whose frame-pointer
+	 * chain ends: the start of a thread built without CFI, or anything. */
+	bool weak_end;
+	/* Check that each return address follows a call that could have
+	 * entered the function of the frame below (call_enters). */
+	bool check_calls;
+};
+
+static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind_ctx *ctx,
+		 unw_cursor_t *cursor, struct walk *w)
 {
 	const struct cleak__gobin *gb = cleak__snapshot_gobin(mods->snap);
-	struct unwind_ctx ctx = { .mods = mods, .thread = t };
-	unw_word_t ip, sp, rbp, prev_sp = 0;
+	const struct cleak_thread *t = ctx->thread;
+	unw_word_t ip, sp, rbp, prev_sp = w->prev_sp, callee_entry = 0;
 	struct cleak__gofunc gofunc;
 	bool have_rbp, in_go;
+	size_t frame;
+	int ret;
+
+	for (;;) {
+		if (unw_get_reg(cursor, UNW_REG_IP, &ip) < 0 ||
+		    unw_get_reg(cursor, UNW_REG_SP, &sp) < 0)
+			return;
+		if (ip == 0)
+			return;	/* the outermost frame (clone3/_start) ends with 0 */
+		frame = w->base + w->npcs;
+		if (frame > 0 && !cleak__modules_is_code(mods, ip)) {
+			w->error = cleak__strdupf("unwinding stopped at 0x%lx, which is not "
+				"code (no unwind info for the frame below?)", (unsigned long)ip);
+			return;
+		}
+		/* The stack grows down: each caller's SP is higher.  A frame
+		 * that does not move SP up is a loop in garbage, except right
+		 * above the innermost frame when that frame already popped its
+		 * return address (glibc's vfork keeps it in rdi). */
+		if (frame > 0 && sp <= prev_sp && sp != 0 &&
+		    !(frame == 1 && sp == prev_sp && ip != t->regs[CLEAK_REG_RIP])) {
+			w->error = strdup("unwinding stopped: the stack pointer did not move "
+					  "(corrupt stack?)");
+			return;
+		}
+		if (callee_entry && !call_enters(as, ctx, ip, callee_entry)) {
+			w->error = cleak__strdupf("unwinding stopped at 0x%lx, which does not "
+				"follow a call to the frame below", (unsigned long)ip);
+			return;
+		}
+		prev_sp = sp;
+		w->pcs[w->npcs++] = ip;
+		in_go = gb && cleak__gofunc_find(gb, ip, &gofunc);
+		if (in_go && cleak__gofunc_ends_unwind(&gofunc, frame == 0))
+			return;
+		if (w->npcs == w->max) {
+			/* Truncated only if there is a frame beyond the last. */
+			if (unw_step(cursor) > 0 && unw_get_reg(cursor, UNW_REG_IP, &ip) == 0 &&
+			    ip != 0)
+				w->error = cleak__strdupf("stack deeper than %zu frames; raise "
+					"--max-frames to see more", w->base + w->max);
+			return;
+		}
+		have_rbp = unw_get_reg(cursor, UNW_X86_64_RBP, &rbp) == 0;
+		if (w->check_calls)
+			callee_entry = in_go ? gofunc.entry : frame_entry(cursor, ip);
+		if (in_go && go_step(gb, &gofunc, as, cursor, ctx, ip, sp, have_rbp, rbp))
+			continue;
+		ctx->missing_reg = false;
+		ctx->noinfo_ip = 0;
+		w->before = *cursor;	/* libunwind's cursors may be copied */
+		ret = unw_step(cursor);
+		/* libunwind looks a return address up at ip - 1. */
+		if (ctx->noinfo_ip && (ctx->noinfo_ip == ip || ctx->noinfo_ip == ip - 1) &&
+		    have_rbp) {
+			/* No CFI for this frame: take the frame-pointer step. */
+			if (fp_step(as, cursor, ctx, sp, rbp))
+				continue;
+			w->weak_end = true;	/* the chain ends here */
+			return;
+		}
+		if (ret == 0) {
+			w->weak_end = ctx->noinfo_ip != 0;
+			return;
+		}
+		if (ret < 0) {
+			if (ctx->missing_reg)
+				w->needs_reg = true;
+			else if (t->stack_truncated)
+				w->error = cleak__strdupf("stack larger than the %zu bytes "
+					"copied; raise --stack-bytes", t->stack_len);
+			else
+				w->error = cleak__strdupf("no unwind information past 0x%lx "
+					"(libunwind error %d)", (unsigned long)ip, ret);
+			return;
+		}
+	}
+}
+
+/*
+ * A thread read without a stop gives only RIP and RSP (the syscall line).
+ * When a caller keeps its frame in RBP (frame pointers, alloca, a
+ * realigned stack) and no frame below saved RBP, the step past it needs a
+ * register that only a stop reveals, and some threads must not be stopped
+ * (cleak__why_never_stopped).  Such a frame saved its caller's RBP and
+ * return address at the RBP it set up (GCC's realigning prologue pushes a
+ * copy of the return address to keep that pair).  So try as RBP each
+ * stack word above the frame's SP that has a code address above it,
+ * lowest first, and keep the first from which every step succeeds, each
+ * return address following a call that could have entered the frame below
+ * (call_enters), up to a frame whose unwind information says that the
+ * thread starts there.  Its frames are marked inferred.  NULL then, or
+ * why none was found.
+ */
+static const char *search_rbp(unw_addr_space_t as, struct cleak__modules *mods,
+			      struct unwind_ctx *ctx, struct walk *w)
+{
+	static const int saved[] = { CLEAK_REG_RBX, CLEAK_REG_R12, CLEAK_REG_R13,
+				     CLEAK_REG_R14, CLEAK_REG_R15 };
+	const struct cleak_thread *t = ctx->thread;
+	uint64_t regs[CLEAK_REG_COUNT] = { 0 }, a, ret, end;
+	size_t k = w->npcs - 1, i;
+	uint32_t known = 0;
+	unw_cursor_t cursor;
+	unw_word_t v;
+
+	if (unw_get_reg(&w->before, UNW_REG_IP, &regs[CLEAK_REG_RIP]) < 0 ||
+	    unw_get_reg(&w->before, UNW_REG_SP, &regs[CLEAK_REG_RSP]) < 0)
+		return "libunwind lost the frame";
+	/* Its caller's return address is checked against its entry. */
+	if (!frame_entry(&w->before, regs[CLEAK_REG_RIP]))
+		return "the frame has no unwind information to check one against";
+	known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RBP;
+	for (i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
+		if (unw_get_reg(&w->before, saved[i], &v) == 0)
+			regs[saved[i]] = v, known |= 1u << saved[i];
+	end = t->stack_start + t->stack_len;
+	for (a = (regs[CLEAK_REG_RSP] + 7) & ~7ull; a + 16 <= end; a += 8) {
+		struct walk trial = { .pcs = w->pcs + k, .max = w->max - k, .base = w->base + k,
+				      .check_calls = true };
+
+		/* The cheap test first: a code address just above. */
+		if (!read_stack_word(ctx, a + 8, &ret) || !cleak__modules_is_code(mods, ret))
+			continue;
+		memcpy(ctx->regs, regs, sizeof(regs));
+		ctx->regs[CLEAK_REG_RBP] = a;
+		ctx->regs_known = known;
+		if (unw_init_remote(&cursor, as, ctx) < 0)
+			continue;
+		walk(as, mods, ctx, &cursor, &trial);
+		if (!trial.error && !trial.needs_reg && !trial.weak_end) {
+			w->npcs = k + trial.npcs;
+			return NULL;
+		}
+		free(trial.error);
+		/* One that got past this frame is its own record, or a stale one
+		 * that looks as good: a candidate above it would skip the frames
+		 * it failed on (JIT code without unwind information, say). */
+		if (trial.npcs > 1) {
+			w->npcs = k + 1;
+			return "the lowest that leads past this frame does not lead to the "
+			       "thread's start";
+		}
+	}
+	w->npcs = k + 1;	/* the trials wrote over what was above frame k */
+	return "none that the stack holds leads past this frame";
+}
+
+static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
+			  struct cleak_snapshot *snap, struct cleak_thread *t,
+			  unsigned max_frames)
+{
+	struct unwind_ctx ctx = { .mods = mods, .thread = t };
+	struct walk w = { .max = max_frames };
+	const char *why;
 	unw_cursor_t cursor;
 	int ret;
 
 	t->npcs = 0;
 	t->needs_regs = false;
 	t->unwind_truncated = false;
+	t->inferred_from = 0;
 	if (t->how == CLEAK_CAPTURE_NONE || !(t->regs_known & (1u << CLEAK_REG_RIP)))
 		return;
 	t->pcs = calloc(max_frames, sizeof(*t->pcs));
@@ -370,75 +571,30 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		t->unwind_truncated = true;
 		return;
 	}
-	for (;;) {
-		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 ||
-		    unw_get_reg(&cursor, UNW_REG_SP, &sp) < 0)
-			break;
-		if (ip == 0)
-			break;	/* the outermost frame (clone3/_start) ends with 0 */
-		if (t->npcs > 0 && !cleak__modules_is_code(mods, ip)) {
-			set_error(t, cleak__strdupf("unwinding stopped at 0x%lx, which is "
-				"not code (no unwind info for the frame below?)",
-				(unsigned long)ip));
-			t->unwind_truncated = true;
-			break;
+	w.pcs = t->pcs;
+	walk(as, mods, &ctx, &cursor, &w);
+	if (w.needs_reg && (t->regs_known & (1u << CLEAK_REG_RBP)) == 0 &&
+	    t->how == CLEAK_CAPTURE_SYSCALL && (why = cleak__why_never_stopped(snap, t))) {
+		size_t first_inferred = w.npcs;	/* the caller of the frame that needs RBP */
+		const char *none = search_rbp(as, mods, &ctx, &w);
+
+		if (!none) {
+			w.needs_reg = false;
+			t->inferred_from = first_inferred;
+		} else {
+			w.error = cleak__strdupf("a caller keeps its frame pointer in RBP, "
+				"which only a ptrace stop can read, and the thread was not "
+				"stopped (%s); searched for on the stack: %s", why, none);
 		}
-		/* The stack grows down: each caller's SP is higher.  A frame
-		 * that does not move SP up is a loop in garbage, except right
-		 * above the innermost frame when that frame already popped its
-		 * return address (glibc's vfork keeps it in rdi). */
-		if (t->npcs > 0 && sp <= prev_sp && sp != 0 &&
-		    !(t->npcs == 1 && sp == prev_sp && ip != t->pcs[0])) {
-			set_error(t, strdup("unwinding stopped: the stack pointer "
-					    "did not move (corrupt stack?)"));
-			t->unwind_truncated = true;
-			break;
-		}
-		prev_sp = sp;
-		t->pcs[t->npcs++] = ip;
-		in_go = gb && cleak__gofunc_find(gb, ip, &gofunc);
-		if (in_go && cleak__gofunc_ends_unwind(&gofunc, t->npcs == 1))
-			break;
-		if (t->npcs == max_frames) {
-			/* Truncated only if there is a frame beyond the last. */
-			if (unw_step(&cursor) > 0 && unw_get_reg(&cursor, UNW_REG_IP, &ip) == 0 &&
-			    ip != 0) {
-				set_error(t, cleak__strdupf("stack deeper than %u frames; "
-					"raise --max-frames to see more", max_frames));
-				t->unwind_truncated = true;
-			}
-			break;
-		}
-		have_rbp = unw_get_reg(&cursor, UNW_X86_64_RBP, &rbp) == 0;
-		if (in_go && go_step(gb, &gofunc, as, &cursor, &ctx, ip, sp, have_rbp, rbp))
-			continue;
-		ctx.missing_reg = false;
-		ctx.noinfo_ip = 0;
-		ret = unw_step(&cursor);
-		/* libunwind looks a return address up at ip - 1. */
-		if (ctx.noinfo_ip && (ctx.noinfo_ip == ip || ctx.noinfo_ip == ip - 1) &&
-		    have_rbp) {
-			/* No CFI for this frame: take the frame-pointer step. */
-			if (fp_step(as, &cursor, &ctx, sp, rbp))
-				continue;
-			break;	/* the chain ends here */
-		}
-		if (ret == 0)
-			break;
-		if (ret < 0) {
-			t->unwind_truncated = true;
-			if (ctx.missing_reg) {
-				t->needs_regs = true;
-				set_error(t, missing_reg_message(mods->snap, t));
-			} else if (t->stack_truncated) {
-				set_error(t, cleak__strdupf("stack larger than the %zu bytes "
-					"copied; raise --stack-bytes", t->stack_len));
-			} else {
-				set_error(t, cleak__strdupf("no unwind information past 0x%lx "
-					"(libunwind error %d)", (unsigned long)ip, ret));
-			}
-			break;
-		}
+	} else if (w.needs_reg) {
+		t->needs_regs = true;
+		w.error = strdup("a caller keeps its frame pointer in RBP, which only a "
+				 "ptrace stop can read, and the thread was read without one");
+	}
+	t->npcs = w.npcs;
+	if (w.error || w.needs_reg) {
+		t->unwind_truncated = true;
+		set_error(t, w.error);
 	}
 }
 
@@ -496,7 +652,7 @@ int cleak_snapshot_unwind(struct cleak_snapshot *snap,
 			continue;	/* unwound by an earlier pass */
 		free(t->pcs);
 		t->pcs = NULL;
-		unwind_thread(as, mods, t, max_frames);
+		unwind_thread(as, mods, snap, t, max_frames);
 	}
 	unw_destroy_addr_space(as);
 	return unwind_goroutines(snap);

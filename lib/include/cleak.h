@@ -82,6 +82,9 @@ struct cleak_frame {
 	/* pc minus the function's entry, for Go frames (the runtime's
 	 * "+0x1f"); 0 when unknown and for inlined frames. */
 	uint64_t func_offset;
+	/* Found through an RBP that was searched for on the stack rather than
+	 * read (a thread that a stop would disturb; unwind.c). */
+	bool inferred;
 };
 
 /* What a blocked thread waits for; names in cleak_wait_kind_name(). */
@@ -201,6 +204,9 @@ struct cleak_thread {
 	size_t nframes;
 	bool unwind_truncated;	/* chain ended early; reason in error */
 	bool needs_regs;	/* unwinding needed a register the syscall line lacks */
+	/* pcs[inferred_from] and above were found through an RBP searched
+	 * for on the stack; 0 when every frame was unwound from registers. */
+	size_t inferred_from;
 
 	/* classify */
 	struct cleak_memcopy waitmem[CLEAK_WAITMEM_COUNT];	/* capture facts */
@@ -425,9 +431,10 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 
 /*
  * Stop and copy again the threads that were read without a stop but whose
- * unwinding needed more registers (threads[].needs_regs), except those
- * whose call a stop would interrupt with EINTR.  Returns how many were
- * taken again; unwind again afterwards.
+ * unwinding needed more registers (threads[].needs_regs).  Those whose
+ * call a stop would interrupt with EINTR, or that would not stop, are not
+ * marked so: cleak_snapshot_unwind searched their stacks for the missing
+ * RBP instead.  Returns how many were taken again; unwind again afterwards.
  */
 int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 			     const struct cleak_capture_opts *opts);
