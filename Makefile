@@ -131,7 +131,8 @@ bench-releases: all
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions \
 		$(DESTDIR)$(DATADIR)/zsh/site-functions $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
 	install -m 755 $(B)/cleak $(DESTDIR)$(BINDIR)/cleak
 	install -m 755 $(B)/$(SONAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
@@ -140,6 +141,7 @@ install: all
 	install -m 644 lib/include/cleak.h $(DESTDIR)$(INCLUDEDIR)/cleak.h
 	sed -e $(PC_SED) lib/libcleak.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/libcleak.pc
 	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.3 $(DESTDIR)$(MANDIR)/man3/
 	install -m 644 completions/cleak.bash $(DESTDIR)$(DATADIR)/bash-completion/completions/cleak
 	install -m 644 completions/_cleak $(DESTDIR)$(DATADIR)/zsh/site-functions/_cleak
 	install -m 644 completions/cleak.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/cleak.fish
