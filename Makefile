@@ -22,7 +22,7 @@ LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -liberty
 SYSCALL_HEADER ?= $(firstword $(wildcard /usr/include/$(shell $(CC) -dumpmachine)/asm/unistd_64.h /usr/include/asm/unistd_64.h))
 
 B := build
-LIB_SRCS := $(wildcard lib/*.c)
+LIB_SRCS := $(wildcard lib/*.c lib/*/*.c)
 CMD_SRCS := $(wildcard cmd/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=$(B)/%.o)
@@ -44,7 +44,7 @@ $(B)/syscalls.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
 
 $(B)/lib/snapshot.o: $(B)/syscalls.h
 
-$(B)/%.o: %.c lib/include/cleak.h $(wildcard lib/*.h) cmd/cli.h
+$(B)/%.o: %.c lib/include/cleak.h $(wildcard lib/*.h lib/*/*.h) cmd/cli.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

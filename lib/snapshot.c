@@ -3,11 +3,13 @@
  * Snapshot ownership and its JSON form.  The JSON keys are the stable
  * interface documented in cleak-stack(1): keys are only ever added.
  */
-#include "gobinary.h"
+#include "target/target.h"
+#include "capture/capture.h"
+#include "go/gobinary.h"
 #include "internal.h"
-#include "json_writer.h"
-#include "modules.h"
-#include "wait_json.h"
+#include "json/json_writer.h"
+#include "native/modules.h"
+#include "json/wait_json.h"
 
 #include <errno.h>
 #include <json-c/json.h>

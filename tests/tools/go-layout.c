@@ -19,7 +19,7 @@
  *      (stripped, -ldflags=-w or -s), a runtime godwarf.c refuses, or (with
  *      --check) a release cleak has no built-in row for
  */
-#include "gobinary.h"
+#include "go/gobinary.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* /proc parsers, the .eh_frame index and the JSON form, without processes. */
 #include "internal.h"
-#include "ehframe.h"
+#include "native/ehframe.h"
 #include "unit.h"
 
 #include <stdlib.h>
