@@ -75,6 +75,14 @@ $(B)/tools/%: tests/tools/%.c $(B)/libcleak.a
 FIXTURE_CFLAGS := -O1 -g -pthread
 $(B)/fixtures/fp-callers: FIXTURE_CFLAGS := -O0 -g -pthread -fno-omit-frame-pointer
 $(B)/fixtures/rbp-frames: FIXTURE_CFLAGS := -O2 -g -pthread -fomit-frame-pointer
+# Traps for the same search; its library calls itself through its PLT.
+$(B)/fixtures/librbp-api.so: tests/fixtures/lib/rbp-api.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -fPIC -shared -fomit-frame-pointer -o $@ $<
+$(B)/fixtures/rbp-traps: tests/fixtures/rbp-traps.c $(B)/fixtures/librbp-api.so
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -pthread -fomit-frame-pointer -Wl,-z,now -o $@ $< \
+		-L$(B)/fixtures -lrbp-api -Wl,-rpath,'$$ORIGIN'
 # The same fixture linked statically and as a non-PIE executable.
 $(B)/fixtures/threads-static: tests/fixtures/threads.c
 	@mkdir -p $(@D)

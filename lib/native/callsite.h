@@ -13,18 +13,19 @@
 
 struct cleak__modules;
 
-enum cleak__call {
-	CLEAK__CALL_NONE,	/* no call instruction ends at the address */
-	CLEAK__CALL_DIRECT,	/* call rel32: the target is in the code */
-	CLEAK__CALL_INDIRECT,	/* call r/m64: the target was in a register or memory */
+/* Ordered: a larger value says more for the call. */
+enum cleak__evidence {
+	CLEAK__CALL_CONTRADICTED,	/* no call there could have entered the function */
+	CLEAK__CALL_POSSIBLE,		/* an indirect call or jump: the code cannot tell */
+	CLEAK__CALL_PROVEN,		/* a call to it: by address, by PLT or GOT
+					 * symbol, or to a function that jumps to it */
 };
 
-/* The call instruction, if any, that ends right before ret. */
-enum cleak__call cleak__call_before(struct cleak__modules *mods, uint64_t ret,
-				    uint64_t *target);
-/* Is the code at addr a PLT stub, a jump through the GOT? */
-bool cleak__is_plt_stub(struct cleak__modules *mods, uint64_t addr);
-/* Does the code in [lo, hi) hold a jmp rel32 to entry (a tail call)? */
-bool cleak__jumps_to(struct cleak__modules *mods, uint64_t lo, uint64_t hi, uint64_t entry);
+/* The bounds [lo, hi) of the function at addr, from its unwind information. */
+typedef bool (*cleak__bounds_fn)(void *arg, uint64_t addr, uint64_t *lo, uint64_t *hi);
+
+/* What the code before ret says about a call into the function at entry. */
+enum cleak__evidence cleak__call_evidence(struct cleak__modules *mods, uint64_t ret,
+					  uint64_t entry, cleak__bounds_fn bounds, void *arg);
 
 #endif

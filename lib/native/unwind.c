@@ -34,6 +34,7 @@ extern int UNW_OBJ(dwarf_search_unwind_table)(unw_addr_space_t as, unw_word_t ip
 #define DW_EH_PE_datarel 0x30
 
 struct unwind_ctx {
+	unw_addr_space_t as;
 	struct cleak__modules *mods;
 	const struct cleak_thread *thread;
 	/* The registers the cursor starts from: the thread's, or those a
@@ -323,35 +324,17 @@ static bool go_step(const struct cleak__gobin *gb, const struct cleak__gofunc *f
 	return unw_init_remote(cursor, as, ctx) == 0;
 }
 
-/*
- * Could the call that pushed ret have entered the function at entry?  A
- * direct call must name it, or a PLT stub when it is in another module,
- * or a function that jumps to it (a tail call); an indirect call could
- * have gone anywhere.  A return address always passes, except after a
- * chain of tail calls or a PLT call within one module; a stale word
- * rarely does (search_rbp).
- */
-static bool call_enters(unw_addr_space_t as, struct unwind_ctx *ctx, uint64_t ret,
-			uint64_t entry)
+/* cleak__bounds_fn over the unwind tables: the function's FDE. */
+static bool fde_bounds(void *arg, uint64_t addr, uint64_t *lo, uint64_t *hi)
 {
-	struct cleak__modules *mods = ctx->mods;
+	struct unwind_ctx *ctx = arg;
 	unw_proc_info_t pi;
-	uint64_t target;
 
-	switch (cleak__call_before(mods, ret, &target)) {
-	case CLEAK__CALL_INDIRECT:
-		return true;
-	case CLEAK__CALL_DIRECT:
-		if (target == entry)
-			return true;
-		if (cleak__is_plt_stub(mods, target))
-			return cleak__modules_peek(mods, ret) != cleak__modules_peek(mods, entry);
-		return unw_get_proc_info_by_ip(as, target, &pi, ctx) == 0 &&
-		       pi.start_ip == target &&
-		       cleak__jumps_to(mods, pi.start_ip, pi.end_ip, entry);
-	default:
+	if (unw_get_proc_info_by_ip(ctx->as, addr, &pi, ctx) < 0 || pi.start_ip >= pi.end_ip)
 		return false;
-	}
+	*lo = pi.start_ip;
+	*hi = pi.end_ip;
+	return true;
 }
 
 /*
@@ -376,16 +359,20 @@ struct walk {
 	size_t base;		/* the thread's frame number of pcs[0] */
 	uint64_t prev_sp;	/* SP of the frame below pcs[0]; 0 at the innermost */
 	char *error;		/* why the walk ended early; NULL when it did not */
+	bool deeper;		/* it stopped at max frames, with more beyond */
 	/* It ended at a step that asked for a register we lack; `before` is
 	 * the cursor at that frame, before the step. */
 	bool needs_reg;
 	unw_cursor_t before;
-	/* It ended at a frame without unwind information whose frame-pointer
-	 * chain ends: the start of a thread built without CFI, or anything. */
-	bool weak_end;
-	/* Check that each return address follows a call that could have
-	 * entered the function of the frame below (call_enters). */
+	/* It ended where the unwind information says the thread starts (the
+	 * return address undefined, as in clone3 and _start), or where the
+	 * Go runtime's traceback ends. */
+	bool at_start;
+
+	/* For a trial (search_rbp): check each return address against the
+	 * call that pushed it (cleak__call_evidence); what the first showed. */
 	bool check_calls;
+	enum cleak__evidence first_call;
 };
 
 static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind_ctx *ctx,
@@ -393,18 +380,23 @@ static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind
 {
 	const struct cleak__gobin *gb = cleak__snapshot_gobin(mods->snap);
 	const struct cleak_thread *t = ctx->thread;
-	unw_word_t ip, sp, rbp, prev_sp = w->prev_sp, callee_entry = 0;
+	unw_word_t ip, cur_ip, sp, rbp, prev_sp = w->prev_sp, callee_entry = 0;
 	struct cleak__gofunc gofunc;
+	enum cleak__evidence e;
+	unw_save_loc_t loc;
 	bool have_rbp, in_go;
 	size_t frame;
 	int ret;
 
 	for (;;) {
-		if (unw_get_reg(cursor, UNW_REG_IP, &ip) < 0 ||
+		if (unw_get_reg(cursor, UNW_REG_IP, &cur_ip) < 0 ||
 		    unw_get_reg(cursor, UNW_REG_SP, &sp) < 0)
 			return;
-		if (ip == 0)
+		if (cur_ip == 0)
 			return;	/* the outermost frame (clone3/_start) ends with 0 */
+		/* A trial starts from a return address - 1, looked up as
+		 * libunwind looks up callers (search_rbp); record the address. */
+		ip = cur_ip + (w->npcs == 0 && w->base > 0 && w->check_calls);
 		frame = w->base + w->npcs;
 		if (frame > 0 && !cleak__modules_is_code(mods, ip)) {
 			w->error = cleak__strdupf("unwinding stopped at 0x%lx, which is not "
@@ -421,27 +413,36 @@ static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind
 					  "(corrupt stack?)");
 			return;
 		}
-		if (callee_entry && !call_enters(as, ctx, ip, callee_entry)) {
-			w->error = cleak__strdupf("unwinding stopped at 0x%lx, which does not "
-				"follow a call to the frame below", (unsigned long)ip);
-			return;
+		if (callee_entry) {
+			e = cleak__call_evidence(mods, ip, callee_entry, fde_bounds, ctx);
+			if (w->npcs == 1)
+				w->first_call = e;
+			if (e == CLEAK__CALL_CONTRADICTED) {
+				w->error = cleak__strdupf("0x%lx does not follow a call that "
+					"could have entered the frame below", (unsigned long)ip);
+				return;
+			}
 		}
 		prev_sp = sp;
 		w->pcs[w->npcs++] = ip;
 		in_go = gb && cleak__gofunc_find(gb, ip, &gofunc);
-		if (in_go && cleak__gofunc_ends_unwind(&gofunc, frame == 0))
+		if (in_go && cleak__gofunc_ends_unwind(&gofunc, frame == 0)) {
+			w->at_start = true;
 			return;
+		}
 		if (w->npcs == w->max) {
 			/* Truncated only if there is a frame beyond the last. */
 			if (unw_step(cursor) > 0 && unw_get_reg(cursor, UNW_REG_IP, &ip) == 0 &&
-			    ip != 0)
+			    ip != 0) {
+				w->deeper = true;
 				w->error = cleak__strdupf("stack deeper than %zu frames; raise "
 					"--max-frames to see more", w->base + w->max);
+			}
 			return;
 		}
 		have_rbp = unw_get_reg(cursor, UNW_X86_64_RBP, &rbp) == 0;
 		if (w->check_calls)
-			callee_entry = in_go ? gofunc.entry : frame_entry(cursor, ip);
+			callee_entry = in_go ? gofunc.entry : frame_entry(cursor, cur_ip);
 		if (in_go && go_step(gb, &gofunc, as, cursor, ctx, ip, sp, have_rbp, rbp))
 			continue;
 		ctx->missing_reg = false;
@@ -454,11 +455,14 @@ static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind
 			/* No CFI for this frame: take the frame-pointer step. */
 			if (fp_step(as, cursor, ctx, sp, rbp))
 				continue;
-			w->weak_end = true;	/* the chain ends here */
-			return;
+			return;	/* the chain ends here */
 		}
 		if (ret == 0) {
-			w->weak_end = ctx->noinfo_ip != 0;
+			/* An end the unwind information declares, not a return
+			 * address of 0 read from the stack. */
+			w->at_start = !ctx->noinfo_ip &&
+				      unw_get_save_loc(cursor, UNW_REG_IP, &loc) == 0 &&
+				      loc.type == UNW_SLT_NONE;
 			return;
 		}
 		if (ret < 0) {
@@ -475,6 +479,15 @@ static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind
 	}
 }
 
+/* Are the callers in `chain` (all but its first frame) the last callers
+ * of `longer`, which has more?  Then `chain` only skips frames of it. */
+static bool skips_frames_of(const uint64_t *longer, size_t nlonger, const uint64_t *chain,
+			    size_t n)
+{
+	return n < nlonger && memcmp(longer + nlonger - (n - 1), chain + 1,
+				     (n - 1) * sizeof(*chain)) == 0;
+}
+
 /*
  * A thread read without a stop gives only RIP and RSP (the syscall line).
  * When a caller keeps its frame in RBP (frame pointers, alloca, a
@@ -483,12 +496,29 @@ static void walk(unw_addr_space_t as, struct cleak__modules *mods, struct unwind
  * (cleak__why_never_stopped).  Such a frame saved its caller's RBP and
  * return address at the RBP it set up (GCC's realigning prologue pushes a
  * copy of the return address to keep that pair).  So try as RBP each
- * stack word above the frame's SP that has a code address above it,
- * lowest first, and keep the first from which every step succeeds, each
- * return address following a call that could have entered the frame below
- * (call_enters), up to a frame whose unwind information says that the
- * thread starts there.  Its frames are marked inferred.  NULL then, or
- * why none was found.
+ * stack word above the frame's SP that has a code address above it, and
+ * keep those from which every step succeeds, each return address right
+ * after a call that could have entered the frame below
+ * (cleak__call_evidence), up to where the unwind information says the
+ * thread starts.
+ *
+ * Stale words left by calls that returned can pass too: a task that ran
+ * before, or a buffer alloca did not clear, can hold a whole chain that
+ * joins the live one.  And a frame record higher up, whose caller made an
+ * indirect call (start_thread, clone3), passes with a chain that skips
+ * the frames in between.  So the result must be the only one that fits:
+ * either a single candidate passes, or the lowest returns from a call
+ * proven to enter this function (by its address, its PLT or GOT symbol,
+ * or a tail jump) and every other passing candidate only skips frames of
+ * its chain.  When the frame was entered through a pointer and more than
+ * one chain fits, nothing on the stack tells a stale chain from the live
+ * one, and the search says so.  A candidate that gets past this frame
+ * but not to the start stops the search, when nothing passed below it: a
+ * higher one would skip the frames it failed on (code generated at run
+ * time has no unwind information).
+ *
+ * NULL when found (frames above frame k in w, marked inferred by the
+ * caller), or why not.
  */
 static const char *search_rbp(unw_addr_space_t as, struct cleak__modules *mods,
 			      struct unwind_ctx *ctx, struct walk *w)
@@ -496,11 +526,14 @@ static const char *search_rbp(unw_addr_space_t as, struct cleak__modules *mods,
 	static const int saved[] = { CLEAK_REG_RBX, CLEAK_REG_R12, CLEAK_REG_R13,
 				     CLEAK_REG_R14, CLEAK_REG_R15 };
 	const struct cleak_thread *t = ctx->thread;
-	uint64_t regs[CLEAK_REG_COUNT] = { 0 }, a, ret, end;
-	size_t k = w->npcs - 1, i;
+	uint64_t regs[CLEAK_REG_COUNT] = { 0 }, a, ret, end, *pcs = NULL;
+	size_t k = w->npcs - 1, i, npass = 0, nother = 0;
+	struct walk best = { 0 };
+	const char *why = NULL;
 	uint32_t known = 0;
 	unw_cursor_t cursor;
 	unw_word_t v;
+	bool passed;
 
 	if (unw_get_reg(&w->before, UNW_REG_IP, &regs[CLEAK_REG_RIP]) < 0 ||
 	    unw_get_reg(&w->before, UNW_REG_SP, &regs[CLEAK_REG_RSP]) < 0)
@@ -509,9 +542,19 @@ static const char *search_rbp(unw_addr_space_t as, struct cleak__modules *mods,
 	if (!frame_entry(&w->before, regs[CLEAK_REG_RIP]))
 		return "the frame has no unwind information to check one against";
 	known = 1u << CLEAK_REG_RIP | 1u << CLEAK_REG_RSP | 1u << CLEAK_REG_RBP;
-	for (i = 0; i < sizeof(saved) / sizeof(saved[0]); i++)
+	for (i = 0; i < CLEAK__ARRAY_SIZE(saved); i++)
 		if (unw_get_reg(&w->before, saved[i], &v) == 0)
 			regs[saved[i]] = v, known |= 1u << saved[i];
+	/* A new cursor looks its first frame up at its RIP, libunwind its
+	 * callers at the return address - 1: which must be here too, or a
+	 * call that ends its function (noreturn) finds the next one. */
+	if (k > 0)
+		regs[CLEAK_REG_RIP]--;
+	pcs = malloc(w->max * sizeof(*pcs));
+	if (!pcs) {
+		why = "out of memory";
+		goto out;
+	}
 	end = t->stack_start + t->stack_len;
 	for (a = (regs[CLEAK_REG_RSP] + 7) & ~7ull; a + 16 <= end; a += 8) {
 		struct walk trial = { .pcs = w->pcs + k, .max = w->max - k, .base = w->base + k,
@@ -526,29 +569,54 @@ static const char *search_rbp(unw_addr_space_t as, struct cleak__modules *mods,
 		if (unw_init_remote(&cursor, as, ctx) < 0)
 			continue;
 		walk(as, mods, ctx, &cursor, &trial);
-		if (!trial.error && !trial.needs_reg && !trial.weak_end) {
-			w->npcs = k + trial.npcs;
-			return NULL;
-		}
+		passed = !trial.error && !trial.needs_reg && trial.at_start;
 		free(trial.error);
-		/* One that got past this frame is its own record, or a stale one
-		 * that looks as good: a candidate above it would skip the frames
-		 * it failed on (JIT code without unwind information, say). */
-		if (trial.npcs > 1) {
-			w->npcs = k + 1;
-			return "the lowest that leads past this frame does not lead to the "
-			       "thread's start";
+		if (trial.deeper) {
+			why = "a candidate leads deeper than --max-frames, which would have "
+			      "to be raised to check it";
+			goto out;
+		}
+		if (!passed) {
+			if (!npass && trial.npcs > 1) {
+				why = "the lowest that leads past this frame does not lead "
+				      "to the thread's start";
+				goto out;
+			}
+			continue;
+		}
+		if (!npass++) {
+			best = trial;
+			memcpy(pcs, trial.pcs, trial.npcs * sizeof(*pcs));
+		} else if (best.first_call != CLEAK__CALL_PROVEN ||
+			   !skips_frames_of(pcs, best.npcs, trial.pcs, trial.npcs)) {
+			nother++;
 		}
 	}
-	w->npcs = k + 1;	/* the trials wrote over what was above frame k */
-	return "none that the stack holds leads past this frame";
+	if (!npass) {
+		why = "none that the stack holds leads to the thread's start";
+	} else if (nother) {
+		why = best.first_call == CLEAK__CALL_PROVEN ?
+		      "more than one leads to the thread's start, and the stack cannot "
+		      "tell which is the frame's own" :
+		      "more than one leads to the thread's start, and the frame was "
+		      "entered through a pointer, so the stack cannot tell which is "
+		      "its own";
+	} else {
+		memcpy(w->pcs + k, pcs, best.npcs * sizeof(*pcs));
+		w->npcs = k + best.npcs;
+	}
+out:
+	if (why)
+		w->npcs = k + 1;	/* the trials wrote over what was above frame k */
+	free(pcs);
+	return why;
 }
 
 static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 			  struct cleak_snapshot *snap, struct cleak_thread *t,
 			  unsigned max_frames)
 {
-	struct unwind_ctx ctx = { .mods = mods, .thread = t };
+	struct unwind_ctx ctx = { .as = as, .mods = mods, .thread = t };
 	struct walk w = { .max = max_frames };
 	const char *why;
 	unw_cursor_t cursor;
@@ -585,7 +653,7 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 		} else {
 			w.error = cleak__strdupf("a caller keeps its frame pointer in RBP, "
 				"which only a ptrace stop can read, and the thread was not "
-				"stopped (%s); searched for on the stack: %s", why, none);
+				"stopped (%s); of the saved frames on the stack, %s", why, none);
 		}
 	} else if (w.needs_reg) {
 		t->needs_regs = true;

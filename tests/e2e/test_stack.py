@@ -209,6 +209,43 @@ def test_rbp_frames_found_without_a_stop():
               % (functions(a), functions(b)))
 
 
+def test_rbp_search_never_takes_a_stale_chain():
+    """Where a stale chain on the stack fits as well as the live one, the
+    search says so and keeps the frames it is sure of; where one chain
+    fits (a tail call, a noreturn call ending its function, a library's
+    call to itself through its PLT), it is the one gdb reads after a stop."""
+    tm, am = marks("rbp-traps.c"), marks("lib/rbp-api.c")
+    whole = {
+        "tail-call": [("tail_blocker", tm["tail-blocker"]), ("tail_call", tm["tail-thread"])],
+        "noreturn": [("noreturn_blocker", tm["noreturn-blocker"]),
+                     ("noreturn_thread", tm["noreturn-thread"])],
+        "plt-in-lib": [("api_wait", am["api-wait"]), ("api_poll", am["api-poll"]),
+                       ("plt_in_lib", tm["plt-thread"])],
+    }
+    stale = {"stale-pool": ("pool_blocker", tm["pool-blocker"]),
+             "stale-zero": ("zero_blocker", tm["zero-blocker"])}
+    with Fixture("rbp-traps") as fx:
+        for args in ((), ("--nonblocking",)):
+            doc, _ = cleak_json(*args, fx.pid)
+            for name, want in whole.items():
+                t = thread_by_name(doc, name)
+                check(t["error"] is None, "%s %s: %s" % (args, name, t["error"]))
+                got = [(f["function"], f["line"]) for f in t["frames"]
+                       if f["function"] in dict(want)]
+                check(got == want and chain(t, want[0][0])[-2:] == ["start_thread", "__clone3"],
+                      "%s %s: %s" % (args, name, [(f["function"], f["line"]) for f in t["frames"]]))
+                check(len(chain(t, want[0][0])) == len(want) + 2, "%s %s: extra frames %s"
+                      % (args, name, functions(t)))
+            for name, (fn, line) in stale.items():
+                t = thread_by_name(doc, name)
+                check(t["truncated"] and "saved frames on the stack" in (t["error"] or ""),
+                      "%s %s must be partial, said so: %s" % (args, name, t["error"]))
+                check(functions(t)[-1] == fn and t["frames"][-1]["line"] == line,
+                      "%s %s: only the frames read from registers: %s"
+                      % (args, name, functions(t)))
+                check(inferred_from(t) is None, "%s %s: nothing inferred" % (args, name))
+
+
 def test_no_eintr_from_default_captures():
     with Fixture("threads") as fx:
         for _ in range(20):
