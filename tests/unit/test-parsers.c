@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* /proc parsers, the .eh_frame index and the JSON form, without processes. */
-#include "internal.h"
+#include "target/target.h"
 #include "native/ehframe.h"
 #include "unit.h"
 
