@@ -114,17 +114,6 @@ static int add_cycle(struct cleak_snapshot *snap, const size_t *path, size_t len
 	return 0;
 }
 
-void cleak__release_deadlocks(struct cleak_snapshot *snap)
-{
-	size_t i;
-
-	for (i = 0; i < snap->ndeadlocks; i++)
-		free(snap->deadlocks[i].tids);
-	free(snap->deadlocks);
-	snap->deadlocks = NULL;
-	snap->ndeadlocks = 0;
-}
-
 /* Keep the cycles whose threads all look the same again. */
 static void confirm_cycles(struct cleak_snapshot *snap)
 {
@@ -154,7 +143,7 @@ int cleak_snapshot_find_deadlocks(struct cleak_snapshot *snap, bool confirm)
 	size_t *path = calloc(n ? n : 1, sizeof(*path));
 	int err = 0;
 
-	cleak__release_deadlocks(snap);
+	cleak__snapshot_drop_deadlocks(snap);
 	if (!color || !path) {
 		err = cleak__fail(ENOMEM, "out of memory");
 		goto out;

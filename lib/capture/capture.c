@@ -160,7 +160,7 @@ static int reload_maps(struct cleak_snapshot *snap)
 	if (err)
 		return err;
 	/* Modules index the old maps; they are opened again if needed. */
-	cleak__snapshot_forget_modules(snap);
+	cleak__snapshot_detach(snap, CLEAK__ATTACH_MODULES);
 	cleak__free_maps(snap->maps, snap->nmaps);
 	snap->maps = maps;
 	snap->nmaps = n;

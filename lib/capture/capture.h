@@ -42,11 +42,7 @@ size_t cleak__wait_fds(const struct cleak_thread *t, int *fds, size_t max);
 /* resources.c: after capture, copy what classify needs from the live
  * process (wait memory, descriptors, children); no stop. */
 int cleak__collect_wait_facts(struct cleak_snapshot *snap);
-/* Copy (again) the memory a thread's blocking call points at; drop it. */
+/* Copy (again) the memory a thread's blocking call points at. */
 void cleak__copy_waitmem(pid_t pid, struct cleak_thread *t);
-void cleak__drop_waitmem(struct cleak_thread *t);
-void cleak__release_wait_facts(struct cleak_snapshot *snap);
 
-/* deadlock.c */
-void cleak__release_deadlocks(struct cleak_snapshot *snap);
 #endif

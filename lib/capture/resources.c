@@ -69,16 +69,6 @@ struct facts {
 
 /* ---- copying the memory a blocked call points at ---- */
 
-void cleak__drop_waitmem(struct cleak_thread *t)
-{
-	size_t i;
-
-	for (i = 0; i < CLEAK_WAITMEM_COUNT; i++) {
-		free(t->waitmem[i].bytes);
-		memset(&t->waitmem[i], 0, sizeof(t->waitmem[i]));
-	}
-}
-
 void cleak__copy_waitmem(pid_t pid, struct cleak_thread *t)
 {
 	struct cleak__memreq req[CLEAK_WAITMEM_COUNT];
@@ -678,16 +668,6 @@ static int cmp_fd(const void *a, const void *b)
 	return (x->fd > y->fd) - (x->fd < y->fd);
 }
 
-const struct cleak_fd *cleak__snapshot_fd(const struct cleak_snapshot *snap, int fd)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nfds; i++)
-		if (snap->fds[i].fd == fd)
-			return &snap->fds[i];
-	return NULL;
-}
-
 /* ---- pid namespaces ---- */
 
 /* The last NSpid field of /proc/<pid>/task/<tid>/status (or of
@@ -773,20 +753,6 @@ static void load_children(struct cleak_snapshot *snap)
 	}
 }
 
-void cleak__release_wait_facts(struct cleak_snapshot *snap)
-{
-	size_t i;
-
-	for (i = 0; i < snap->nfds; i++)
-		free(snap->fds[i].watched);
-	free(snap->fds);
-	snap->fds = NULL;
-	snap->nfds = 0;
-	free(snap->children);
-	snap->children = NULL;
-	snap->nchildren = 0;
-}
-
 int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 {
 	struct facts fx = { .snap = snap, .pool = cleak__snapshot_pool(snap) };
@@ -796,7 +762,7 @@ int cleak__collect_wait_facts(struct cleak_snapshot *snap)
 
 	if (!fx.pool)
 		return -ENOMEM;
-	cleak__release_wait_facts(snap);
+	cleak__snapshot_drop_wait_facts(snap);
 	for (i = 0; i < snap->nthreads; i++) {
 		struct cleak_thread *t = &snap->threads[i];
 		int fds[MAX_WAIT_FDS];

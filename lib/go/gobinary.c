@@ -827,3 +827,18 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 		munmap((void *)gb->image, gb->image_len);
 	free(gb);
 }
+
+static void release_gobin(void *gb)
+{
+	cleak__gobin_free(gb);
+}
+
+struct cleak__gobin *cleak__snapshot_gobin(const struct cleak_snapshot *snap)
+{
+	return cleak__snapshot_attached(snap, CLEAK__ATTACH_GOBIN);
+}
+
+int cleak__snapshot_set_gobin(struct cleak_snapshot *snap, struct cleak__gobin *gb)
+{
+	return cleak__snapshot_attach(snap, CLEAK__ATTACH_GOBIN, gb, release_gobin);
+}

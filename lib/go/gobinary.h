@@ -311,9 +311,8 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 /* gounwind.c */
 int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb);
 int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *gb);
-void cleak__go_release(struct cleak_go *go);
 
-/* snapshot.c: the Go executable's tables, kept until the snapshot is freed. */
+/* The Go executable's tables, attached to the snapshot until it is freed. */
 struct cleak__gobin *cleak__snapshot_gobin(const struct cleak_snapshot *snap);
 int cleak__snapshot_set_gobin(struct cleak_snapshot *snap, struct cleak__gobin *gb);
 

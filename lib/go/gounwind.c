@@ -667,23 +667,3 @@ int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *
 	return err;
 }
 
-void cleak__go_release(struct cleak_go *go)
-{
-	size_t i;
-
-	if (!go)
-		return;
-	for (i = 0; i < go->ngoroutines; i++) {
-		free(go->goroutines[i].frames);
-		free(go->goroutines[i].native_frames);
-		free(go->goroutines[i].pcs);
-		free(go->goroutines[i].chans);
-		free(go->goroutines[i].error);
-	}
-	free(go->goroutines);
-	free(go->chans);
-	free(go->version);
-	free(go->module);
-	free(go->error);
-	free(go);
-}

@@ -481,3 +481,43 @@ bool cleak__modules_is_code(const struct cleak__modules *mods, uint64_t addr)
 
 	return m && m->perms[2] == 'x';
 }
+
+/* The modules and the sysroot they were opened under, attached to the
+ * snapshot: every unwind and symbolize pass over it shares them. */
+struct attached_modules {
+	struct cleak__modules *mods;
+	char *sysroot;
+};
+
+static void release_attached(void *obj)
+{
+	struct attached_modules *am = obj;
+
+	cleak__modules_free(am->mods);
+	free(am->sysroot);
+	free(am);
+}
+
+static bool same_root(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+struct cleak__modules *cleak__snapshot_modules(struct cleak_snapshot *snap,
+					       const char *sysroot)
+{
+	struct attached_modules *am = cleak__snapshot_attached(snap, CLEAK__ATTACH_MODULES);
+
+	if (am && same_root(am->sysroot, sysroot))
+		return am->mods;
+	am = calloc(1, sizeof(*am));
+	if (!am || (sysroot && !(am->sysroot = strdup(sysroot))) ||
+	    cleak__modules_new(snap, sysroot, &am->mods)) {
+		if (am)
+			free(am->sysroot);
+		free(am);
+		return NULL;
+	}
+	return cleak__snapshot_attach(snap, CLEAK__ATTACH_MODULES, am, release_attached) ?
+	       NULL : am->mods;
+}

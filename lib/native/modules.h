@@ -86,6 +86,11 @@ const struct cleak__cfi_table *cleak__modules_eh_table(struct cleak__modules *mo
 						       struct cleak__module *mod);
 const struct cleak__cfi_table *cleak__modules_debug_table(struct cleak__modules *mods,
 							  struct cleak__module *mod);
+/* The snapshot's mapped files, opened once for all passes (attached to
+ * it); NULL on ENOMEM.  When snap->maps changes, the capture detaches
+ * them (cleak__snapshot_detach). */
+struct cleak__modules *cleak__snapshot_modules(struct cleak_snapshot *snap,
+					       const char *sysroot);
 /* Is `addr` inside an executable mapping? */
 bool cleak__modules_is_code(const struct cleak__modules *mods, uint64_t addr);
 

@@ -222,34 +222,6 @@ int cleak__read_maps(pid_t pid, struct cleak_mapping **out, size_t *n)
 	return err;
 }
 
-void cleak__free_maps(struct cleak_mapping *maps, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(maps[i].path);
-	free(maps);
-}
-
-const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps,
-						size_t n, uint64_t addr)
-{
-	size_t lo = 0, hi = n;
-
-	/* /proc/<pid>/maps is sorted by address. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (addr < maps[mid].start)
-			hi = mid;
-		else if (addr >= maps[mid].end)
-			lo = mid + 1;
-		else
-			return &maps[mid];
-	}
-	return NULL;
-}
-
 int cleak__cmp_pid(const void *a, const void *b)
 {
 	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;

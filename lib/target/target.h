@@ -37,9 +37,6 @@ int cleak__parse_syscall(const char *text, struct cleak__syscall *sc);
 int cleak__parse_maps(const char *text, struct cleak_mapping **out, size_t *n);
 /* /proc/<pid>/maps read and parsed; -errno (errno of the read) on failure. */
 int cleak__read_maps(pid_t pid, struct cleak_mapping **out, size_t *n);
-void cleak__free_maps(struct cleak_mapping *maps, size_t n);
-const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps,
-						size_t n, uint64_t addr);
 /* qsort/bsearch order of pid_t values. */
 int cleak__cmp_pid(const void *a, const void *b);
 /* Sorted thread ids of `pid`. */

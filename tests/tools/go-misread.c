@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "go-misread: %s\n", err ? cleak_errmsg() : "not a Go program");
 		return 2;
 	}
-	cleak__go_release(snap->go);
+	cleak__go_free(snap->go);
 	snap->go = calloc(1, sizeof(*snap->go));
 	if (!snap->go || cleak__gobin_open(snap, &gb) || !gb) {
 		fprintf(stderr, "go-misread: %s\n", cleak_errmsg());
