@@ -22,7 +22,7 @@
  */
 #include "target/target.h"
 #include "capture/capture.h"
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 #include "internal.h"
 
 #include <errno.h>
@@ -1106,7 +1106,7 @@ int cleak_snapshot_capture(pid_t pid, const struct cleak_capture_opts *opts,
 		snap->capture.threads_stopped = snap->capture.threads_unstopped = 0;
 		snap->capture.threads_vanished = 0;
 		if (snap->go && cleak__snapshot_gobin(snap))
-			cleak__go_forget(snap->go, cleak__snapshot_gobin(snap));
+			cleak__go_forget(snap);
 		err = capture_frozen(snap, opts, limit, false);
 		snap->capture.pause_us += first_pause;
 		snap->capture.max_thread_pause_us = snap->capture.pause_us;

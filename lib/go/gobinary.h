@@ -164,36 +164,6 @@ struct cleak__gobin {
 	/* runtime addresses, from the live moduledata */
 	uint64_t moduledata, text, etext, types, etypes, gofunc;
 	uint64_t allgs;			/* &runtime.allgs */
-	/* capture: the goroutines' stack copies (until unwound) and the
-	 * element types of go->chans (until named) */
-	uint8_t *stack_arena, *stack_arena2;
-	uint64_t *chan_types;
-	uint16_t *chan_elemsizes;	/* hchan.elemsize of each of go->chans */
-	/* frozen capture: what was read before the freeze (gocapture.c) */
-	struct cleak__goprefetch {
-		struct cleak_goroutine *goroutines;
-		uint64_t *addrs;
-		struct graw *gs;
-		size_t n;
-		struct gchans *gc;	/* their channels */
-		bool *bad_sudog;	/* whose sudog did not name it, as read */
-	} pre;
-	size_t reused;			/* goroutines whose prefetched stack was kept */
-	/* frozen capture of a layout not from cleak's tables: what its
-	 * checks look at once the process runs again (gocapture.c) */
-	struct cleak__gopending {
-		struct graw *gs;	/* the goroutines' gs, in go->goroutines order */
-		size_t n;
-		bool *bad_sudog;	/* per goroutine: a sudog that did not name it
-					 * or its channel */
-		size_t bad_chans;	/* channels read with no element type */
-		struct graw first;	/* allgs[0], live or not */
-		bool have_first;
-	} pending;
-	struct cleak__goscratch {
-		uint8_t *buf;
-		size_t len;
-	} scratch;			/* the gs as read, kept between passes */
 	/* runtime.waitReasonStrings read from the binary, if it could be */
 	char **waitreasons;
 	size_t nwaitreasons;
@@ -283,31 +253,14 @@ int cleak__go_check_refusal(const struct cleak__gobin *gb, const char *what, ...
  * marked moved in it, unless most are.  0, or -EPROTO with a message
  * naming the first that failed and every goroutine dropped.
  */
+struct cleak__gopending;
 int cleak__go_check_pending(struct cleak_snapshot *snap, const struct cleak__gobin *gb,
 			    const struct cleak__gopending *pending, bool *skip);
 /* Free every goroutine of go (what a failed check leaves). */
 void cleak__go_drop_goroutines(struct cleak_go *go);
 
-/*
- * gocapture.c: read the goroutines.  PREFETCH, before a freeze, copies
- * stacks while the process runs; FROZEN, with every thread stopped, reads
- * the gs again and keeps the prefetched stacks of goroutines that did not
- * move, so the freeze lasts as long as reading the gs; NONBLOCKING stops
- * nothing and leaves out what moved.
- */
-enum cleak__go_mode { CLEAK__GO_PREFETCH, CLEAK__GO_FROZEN, CLEAK__GO_NONBLOCKING };
-struct gchans;
-int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb,
-		      enum cleak__go_mode mode, size_t stack_limit);
-/* The user goroutines of a running process, counted without a stop. */
-int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count);
 /* isSystemGoroutine for a goroutine started at `startpc`. */
 bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason);
-void cleak__go_release_prefetch(struct cleak__goprefetch *pre);
-/* Forget what a capture read of the goroutines, to read them again. */
-void cleak__go_forget(struct cleak_go *go, struct cleak__gobin *gb);
-/* After the target runs again: names of channel element types. */
-void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb);
 /* gounwind.c */
 int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb);
 int cleak__go_symbolize(struct cleak_snapshot *snap, const struct cleak__gobin *gb);

@@ -15,7 +15,7 @@
  * (../shared/docs/go-runtime.md §7).
  */
 #include "target/target.h"
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 #include "go/gowait.h"
 
 #include <errno.h>
@@ -418,6 +418,7 @@ static int64_t target_now_ns(pid_t pid)
 struct go_read {
 	struct cleak_snapshot *snap;
 	struct cleak__gobin *gb;
+	struct cleak__gocap *gc;
 	const struct cleak__golayout *L;
 	size_t limit;
 	struct graw *gs;
@@ -637,11 +638,11 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 			addrs[j++] = addrs[i];
 	n = j;
 	go->chans = calloc(n + 1, sizeof(*go->chans));
-	r->gb->chan_types = calloc(n + 1, sizeof(*r->gb->chan_types));
-	r->gb->chan_elemsizes = calloc(n + 1, sizeof(*r->gb->chan_elemsizes));
+	r->gc->chan_types = calloc(n + 1, sizeof(*r->gc->chan_types));
+	r->gc->chan_elemsizes = calloc(n + 1, sizeof(*r->gc->chan_elemsizes));
 	raw = malloc((n + 1) * hlen);
 	p = calloc(n + 1, sizeof(*p));
-	if (!go->chans || !r->gb->chan_types || !r->gb->chan_elemsizes || !raw || !p) {
+	if (!go->chans || !r->gc->chan_types || !r->gc->chan_elemsizes || !raw || !p) {
 		free(addrs);
 		free(raw);
 		free(p);
@@ -664,12 +665,12 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 		c->len = u64_at(h, CLEAK__HCHAN_QCOUNT);
 		c->cap = u64_at(h, CLEAK__HCHAN_DATAQSIZ);
 		memcpy(&closed, h + CLEAK__HCHAN_CLOSED, sizeof(closed));
-		memcpy(&r->gb->chan_elemsizes[i], h + CLEAK__HCHAN_ELEMSIZE, 2);
+		memcpy(&r->gc->chan_elemsizes[i], h + CLEAK__HCHAN_ELEMSIZE, 2);
 		c->closed = closed != 0;
 		/* the type, named once the target runs again */
-		r->gb->chan_types[i] = u64_at(h, L->hchan_elemtype);
+		r->gc->chan_types[i] = u64_at(h, L->hchan_elemtype);
 		/* every channel has an element type, chan struct{} too */
-		r->bad_chans += !r->gb->chan_types[i];
+		r->bad_chans += !r->gc->chan_types[i];
 	}
 	go->nchans = n;
 	for (i = 0; i < gc->n; i++) {
@@ -735,7 +736,7 @@ static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
 	int err = -ENOMEM;
 
 	if (again && ok)
-		err = read_gs(r->snap->pid, r->L, addrs, go->ngoroutines, again, ok, &r->gb->scratch);
+		err = read_gs(r->snap->pid, r->L, addrs, go->ngoroutines, again, ok, &r->gc->scratch);
 	for (i = 0; !err && i < go->ngoroutines; i++)
 		moved[i] = !ok[i] || !same_g(&r->gs[i], &again[i]) ||
 			   (r->gs[i].status & CLEAK__G_SCAN) ||
@@ -802,7 +803,7 @@ static void drop_moved(struct cleak_go *go, const bool *moved)
 static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n, bool *need,
 			     size_t *now_at)
 {
-	struct cleak__goprefetch *pre = &r->gb->pre;
+	struct cleak__goprefetch *pre = &r->gc->pre;
 	struct cleak_go *go = r->snap->go;
 	size_t i, j = 0;
 
@@ -832,7 +833,7 @@ static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n,
 		gr->stack_len = pre->goroutines[j].stack_len;
 		need[i] = false;
 		now_at[j] = i;
-		r->gb->reused++;
+		r->gc->reused++;
 	}
 }
 
@@ -851,27 +852,64 @@ static int reuse_channels(const struct cleak__goprefetch *pre, const size_t *now
 	return err;
 }
 
-void cleak__go_forget(struct cleak_go *go, struct cleak__gobin *gb)
+static void release_prefetch(struct cleak__goprefetch *pre);
+
+static void release_gocap(void *obj)
 {
+	struct cleak__gocap *gc = obj;
+
+	free(gc->stack_arena);
+	free(gc->stack_arena2);
+	free(gc->scratch.buf);
+	free(gc->chan_types);
+	free(gc->chan_elemsizes);
+	free(gc->pending.gs);
+	free(gc->pending.bad_sudog);
+	release_prefetch(&gc->pre);
+	free(gc);
+}
+
+struct cleak__gocap *cleak__gocap_of(struct cleak_snapshot *snap)
+{
+	struct cleak__gocap *gc = cleak__snapshot_attached(snap, CLEAK__ATTACH_GOCAP);
+
+	if (gc)
+		return gc;
+	gc = calloc(1, sizeof(*gc));
+	if (!gc || cleak__snapshot_attach(snap, CLEAK__ATTACH_GOCAP, gc, release_gocap))
+		return NULL;
+	return gc;
+}
+
+void cleak__gocap_drop_stacks(struct cleak_snapshot *snap)
+{
+	struct cleak__gocap *gc = cleak__snapshot_attached(snap, CLEAK__ATTACH_GOCAP);
+	size_t i;
+
+	for (i = 0; snap->go && i < snap->go->ngoroutines; i++) {
+		snap->go->goroutines[i].stack = NULL;
+		snap->go->goroutines[i].stack_len = 0;
+	}
+	if (!gc)
+		return;
+	free(gc->stack_arena);
+	free(gc->stack_arena2);
+	gc->stack_arena = gc->stack_arena2 = NULL;
+}
+
+void cleak__go_forget(struct cleak_snapshot *snap)
+{
+	struct cleak_go *go = snap->go;
+
 	cleak__go_drop_goroutines(go);
 	free(go->error);
 	go->error = NULL;
 	go->nskipped = 0;
-	free(gb->stack_arena);
-	free(gb->stack_arena2);
-	free(gb->chan_types);
-	free(gb->chan_elemsizes);
-	free(gb->pending.gs);
-	free(gb->pending.bad_sudog);
-	gb->stack_arena = gb->stack_arena2 = NULL;
-	gb->chan_types = NULL;
-	gb->chan_elemsizes = NULL;
-	memset(&gb->pending, 0, sizeof(gb->pending));
-	gb->reused = 0;
-	cleak__go_release_prefetch(&gb->pre);
+	/* the tables stay; what the capture read goes */
+	cleak__snapshot_detach(snap, CLEAK__ATTACH_GOCAP);
 }
 
-void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
+static void release_prefetch(struct cleak__goprefetch *pre)
 {
 	size_t i;
 
@@ -897,7 +935,9 @@ void cleak__go_release_prefetch(struct cleak__goprefetch *pre)
 int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum cleak__go_mode mode,
 		      size_t stack_limit)
 {
-	struct go_read r = { .snap = snap, .gb = gb, .L = gb->layout, .limit = stack_limit };
+	struct cleak__gocap *scratch = cleak__gocap_of(snap);
+	struct go_read r = { .snap = snap, .gb = gb, .gc = scratch, .L = gb->layout,
+			     .limit = stack_limit };
 	struct cleak__gopending pending = { 0 };
 	struct cleak_go *go = snap->go;
 	uint64_t *addrs = NULL;
@@ -908,6 +948,8 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	int64_t now_ns;
 	int err;
 
+	if (!scratch)
+		return -ENOMEM;
 	go->nonblocking = nonblocking;
 	err = read_allgs(snap->pid, gb, &addrs, &n);
 	if (err)
@@ -922,7 +964,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		err = -ENOMEM;
 		goto out;
 	}
-	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok, &gb->scratch);
+	err = read_gs(snap->pid, r.L, addrs, n, r.gs, ok, &scratch->scratch);
 	if (err)
 		goto out;
 	pending.have_first = n && ok[0];
@@ -939,20 +981,20 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	go->ngoroutines = kept;
 	if (mode == CLEAK__GO_PREFETCH) {
 		/* Stacks only; the frozen pass decides what to keep. */
-		err = read_details(&r, kept, NULL, &gb->stack_arena);
-		if (!err && !(gb->pre.gc = calloc(1, sizeof(*gb->pre.gc))))
+		err = read_details(&r, kept, NULL, &scratch->stack_arena);
+		if (!err && !(scratch->pre.gc = calloc(1, sizeof(*scratch->pre.gc))))
 			err = -ENOMEM;
 		if (!err)
-			err = read_sudogs(&r, kept, NULL, gb->pre.gc);
+			err = read_sudogs(&r, kept, NULL, scratch->pre.gc);
 		/* a sudog that did not name its goroutine may have been read
 		 * as it woke: such a goroutine is read again in the freeze */
-		gb->pre.bad_sudog = r.bad_sudog;
+		scratch->pre.bad_sudog = r.bad_sudog;
 		r.bad_sudog = NULL;
 		if (!err) {
-			gb->pre.goroutines = go->goroutines;
-			gb->pre.addrs = addrs;
-			gb->pre.gs = r.gs;
-			gb->pre.n = kept;
+			scratch->pre.goroutines = go->goroutines;
+			scratch->pre.addrs = addrs;
+			scratch->pre.gs = r.gs;
+			scratch->pre.n = kept;
 			go->goroutines = NULL;
 			go->ngoroutines = 0;
 			addrs = NULL;
@@ -961,7 +1003,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		goto out;
 	}
 	if (mode == CLEAK__GO_FROZEN) {
-		now_at = malloc((gb->pre.n + 1) * sizeof(*now_at));
+		now_at = malloc((scratch->pre.n + 1) * sizeof(*now_at));
 		if (!now_at) {
 			err = -ENOMEM;
 			goto out;
@@ -969,11 +1011,11 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		reuse_prefetched(&r, addrs, kept, need, now_at);
 	}
 	err = read_details(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL,
-			   mode == CLEAK__GO_FROZEN ? &gb->stack_arena2 : &gb->stack_arena);
+			   mode == CLEAK__GO_FROZEN ? &scratch->stack_arena2 : &scratch->stack_arena);
 	if (!err)
 		err = read_sudogs(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL, &gc);
 	if (!err && mode == CLEAK__GO_FROZEN)
-		err = reuse_channels(&gb->pre, now_at, &gc);
+		err = reuse_channels(&scratch->pre, now_at, &gc);
 	/* ok[] now says which goroutines moved */
 	memset(ok, 0, (n + 1) * sizeof(*ok));
 	if (!err && nonblocking)
@@ -989,7 +1031,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		pending.bad_chans = r.bad_chans;
 		/* frozen, the checks wait until the process runs again */
 		if (mode == CLEAK__GO_FROZEN) {
-			gb->pending = pending;
+			scratch->pending = pending;
 			r.gs = NULL;
 			r.bad_sudog = NULL;
 		} else {
@@ -1003,7 +1045,7 @@ out:
 	if (err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && mode != CLEAK__GO_PREFETCH)
 		cleak__go_drop_goroutines(go);
 	if (mode != CLEAK__GO_PREFETCH)
-		cleak__go_release_prefetch(&gb->pre);
+		release_prefetch(&scratch->pre);
 	free(addrs);
 	free(ok);
 	free(need);
@@ -1063,23 +1105,26 @@ static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *g
 
 void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb)
 {
+	struct cleak__gocap *gc = cleak__snapshot_attached(snap, CLEAK__ATTACH_GOCAP);
 	struct cleak_go *go = snap->go;
 	bool ok, all_ok = true;
 	size_t i;
 
-	for (i = 0; go && gb->chan_types && i < go->nchans; i++) {
-		go->chans[i].elem_type = type_name(snap, gb, gb->chan_types[i],
-						   gb->chan_elemsizes[i], &ok);
+	if (!gc)
+		return;
+	for (i = 0; go && gc->chan_types && i < go->nchans; i++) {
+		go->chans[i].elem_type = type_name(snap, gb, gc->chan_types[i],
+						   gc->chan_elemsizes[i], &ok);
 		/* a channel whose hchan could not be read has no type to check */
-		all_ok &= ok || !gb->chan_types[i];
+		all_ok &= ok || !gc->chan_types[i];
 	}
 	/* a frozen capture's checks, now that the process runs again */
-	if (go && gb->pending.gs && !go->error && cleak__go_check_pending(snap, gb, &gb->pending, NULL))
+	if (go && gc->pending.gs && !go->error && cleak__go_check_pending(snap, gb, &gc->pending, NULL))
 		go->error = strdup(cleak_errmsg());
-	free(gb->pending.gs);
-	free(gb->pending.bad_sudog);
-	gb->pending.gs = NULL;
-	gb->pending.bad_sudog = NULL;
+	free(gc->pending.gs);
+	free(gc->pending.bad_sudog);
+	gc->pending.gs = NULL;
+	gc->pending.bad_sudog = NULL;
 	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && go && !go->error) {
 		cleak__go_check_refusal(gb, "a channel's element type is not a type of its "
 					"elements' size");
@@ -1094,10 +1139,10 @@ void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *
 		gr->system = cleak__go_system(gb, gr->startpc, gr->wait_reason);
 		go->nsystem += gr->system;
 	}
-	free(gb->chan_types);
-	free(gb->chan_elemsizes);
-	gb->chan_types = NULL;
-	gb->chan_elemsizes = NULL;
+	free(gc->chan_types);
+	free(gc->chan_elemsizes);
+	gc->chan_types = NULL;
+	gc->chan_elemsizes = NULL;
 }
 
 int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)

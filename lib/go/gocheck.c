@@ -20,7 +20,7 @@
  * reflect made, goroutines churning while nothing is stopped).
  */
 #include "target/target.h"
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 #include "go/gowait.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
  * few, which a listing can live with.
  */
 #include "target/target.h"
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -11,7 +11,7 @@
  * the same.  Symbolizing expands each physical frame into its inlined
  * calls with FUNCDATA_InlTree and decides which frames the runtime shows.
  */
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 #include "go/gowait.h"
 
 #include <errno.h>
@@ -23,11 +23,6 @@
 #define MAX_GO_FRAMES 10000	/* physical frames kept per goroutine */
 /* Go 1.20 and older: gentraceback's max in traceback1 (_TracebackMaxFrames) */
 #define OLD_TRACEBACK_MAX 100
-
-static bool named(const struct cleak__gofunc *f, const char *name)
-{
-	return f->name && strcmp(f->name, name) == 0;
-}
 
 /* A call the runtime injects into a goroutine (isInjectedCall): the frame
  * under it was interrupted at an exact pc, not at a return address. */
@@ -168,6 +163,9 @@ int cleak__go_unwind(struct cleak_snapshot *snap, const struct cleak__gobin *gb)
 			err = unwind_one(gb, cache, gr);
 	}
 	free(cache);
+	/* what the stacks were copied for is done */
+	if (!err)
+		cleak__gocap_drop_stacks(snap);
 	return err;
 }
 
@@ -578,28 +576,6 @@ static int created_by(struct cleak_snapshot *snap, const struct cleak__gobin *gb
 	c->module_offset = pc - gb->bias;
 	c->func_offset = pc > f.entry ? pc - f.entry : 0;
 	return c->function ? 0 : -ENOMEM;
-}
-
-/*
- * isSystemGoroutine: started in a runtime function other than
- * runtime.main (and the iterator and wasm event entries).  The finalizer
- * and cleanup goroutines count as user goroutines while they run user
- * code; parked in their own wait they are the runtime's.
- */
-bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason)
-{
-	struct cleak__gofunc f;
-
-	if (!cleak__gofunc_find(gb, startpc, &f) || !f.name)
-		return false;
-	if (named(&f, "runtime.main") || named(&f, "runtime.corostart") ||
-	    named(&f, "runtime.handleAsyncEvent"))
-		return false;
-	if (named(&f, "runtime.runfinq") || named(&f, "runtime.runFinalizers"))
-		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_FINALIZER;
-	if (named(&f, "runtime.runCleanups"))
-		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_CLEANUP;
-	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
 /*

@@ -667,12 +667,10 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	}
 }
 
-/* Goroutines unwind with the binary's own tables (gounwind.c); their
- * stack copies are not needed afterwards. */
+/* Goroutines unwind with the binary's own tables (gounwind.c). */
 static int unwind_goroutines(struct cleak_snapshot *snap)
 {
 	struct cleak__gobin *gb = cleak__snapshot_gobin(snap);
-	size_t i;
 	int err;
 
 	if (!snap->go || !gb)
@@ -680,13 +678,6 @@ static int unwind_goroutines(struct cleak_snapshot *snap)
 	err = cleak__go_unwind(snap, gb);
 	if (err)
 		return cleak__fail(-err, "cannot unwind the goroutines: %s", strerror(-err));
-	for (i = 0; i < snap->go->ngoroutines; i++) {
-		snap->go->goroutines[i].stack = NULL;
-		snap->go->goroutines[i].stack_len = 0;
-	}
-	free(gb->stack_arena);
-	free(gb->stack_arena2);
-	gb->stack_arena = gb->stack_arena2 = NULL;
 	return 0;
 }
 

@@ -14,7 +14,7 @@
  *   goid status wait-reason startpc gopc tid channel elem-type
  * Exit: 0 refused or read, 2 usage or the program could not be read.
  */
-#include "go/gobinary.h"
+#include "go/gocapture.h"
 
 #include <errno.h>
 #include <inttypes.h>
