@@ -580,7 +580,7 @@ static int find_moduledata(struct cleak__gobin *gb, Elf *elf, pid_t pid)
 	gb->types = rd64(buf + L->md_types);
 	gb->etypes = rd64(buf + L->md_etypes);
 	gb->gofunc = rd64(buf + L->md_gofunc);
-	return cleak__go_check_moduledata(gb);
+	return 0;
 }
 
 /*
@@ -765,46 +765,6 @@ int cleak__go_version_of(const char *path, char *version, size_t size)
 	return err;
 }
 
-int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **out)
-{
-	struct cleak__gobin *gb;
-	char path[64];
-	Elf *elf = NULL;
-	int err;
-
-	*out = NULL;
-	gb = calloc(1, sizeof(*gb));
-	if (!gb)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/exe", snap->pid);
-	err = open_image(gb, path, &elf);
-	if (err || read_buildinfo(gb, elf) != 0) {
-		/* not an ELF we can read, or not Go: nothing to say */
-		if (elf)
-			elf_end(elf);
-		cleak__gobin_free(gb);
-		return 0;
-	}
-	*out = gb;
-	gb->minor = cleak__go_minor(gb->version);
-	err = cleak__go_choose_layout(gb, elf);
-	if (!err)
-		err = parse_pclntab(gb, elf);
-	if (!err)
-		err = find_bias(gb, elf, snap) ? cleak__fail(ENOENT, "cannot find where %s is "
-							     "mapped", snap->exe ? snap->exe : path) : 0;
-	if (!err)
-		err = find_moduledata(gb, elf, snap->pid);
-	if (!err)
-		err = find_allgs(gb, elf, snap->pid);
-	if (!err)
-		read_waitreasons(gb, elf, snap->pid);
-	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN)
-		err = cleak__go_find_waitreasons(gb, snap->pid);
-	elf_end(elf);
-	return err;
-}
-
 void cleak__gobin_free(struct cleak__gobin *gb)
 {
 	size_t i;
@@ -848,17 +808,32 @@ bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const cha
 	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
-static void release_gobin(void *gb)
+int cleak__gobin_read_image(struct cleak__gobin *gb, const char *path, Elf **elf)
 {
-	cleak__gobin_free(gb);
+	int err = open_image(gb, path, elf);
+
+	return err ? err : read_buildinfo(gb, *elf);
 }
 
-struct cleak__gobin *cleak__snapshot_gobin(const struct cleak_snapshot *snap)
+int cleak__gobin_read_pclntab(struct cleak__gobin *gb, Elf *elf)
 {
-	return cleak__snapshot_attached(snap, CLEAK__ATTACH_GOBIN);
+	return parse_pclntab(gb, elf);
 }
 
-int cleak__snapshot_set_gobin(struct cleak_snapshot *snap, struct cleak__gobin *gb)
+int cleak__gobin_find_moduledata(struct cleak__gobin *gb, Elf *elf,
+				 const struct cleak_snapshot *snap)
 {
-	return cleak__snapshot_attach(snap, CLEAK__ATTACH_GOBIN, gb, release_gobin);
+	if (find_bias(gb, elf, snap))
+		return cleak__fail(ENOENT, "cannot find where %s is mapped",
+				   snap->exe ? snap->exe : "the executable (/proc/PID/exe)");
+	return find_moduledata(gb, elf, snap->pid);
+}
+
+int cleak__gobin_find_allgs(struct cleak__gobin *gb, Elf *elf, pid_t pid)
+{
+	int err = find_allgs(gb, elf, pid);
+
+	if (!err)
+		read_waitreasons(gb, elf, pid);
+	return err;
 }

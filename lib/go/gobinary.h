@@ -178,6 +178,15 @@ struct cleak__gobin {
  */
 int cleak__gobin_open(const struct cleak_snapshot *snap, struct cleak__gobin **out);
 void cleak__gobin_free(struct cleak__gobin *gb);
+/* The steps of cleak__gobin_open (goopen.c) that read: the ELF and its
+ * build info (-ENOENT and friends for a file that is not Go), pclntab,
+ * where the executable and its moduledata are in the process, and
+ * runtime.allgs with the binary's own wait reasons. */
+int cleak__gobin_read_image(struct cleak__gobin *gb, const char *path, Elf **elf);
+int cleak__gobin_read_pclntab(struct cleak__gobin *gb, Elf *elf);
+int cleak__gobin_find_moduledata(struct cleak__gobin *gb, Elf *elf,
+				 const struct cleak_snapshot *snap);
+int cleak__gobin_find_allgs(struct cleak__gobin *gb, Elf *elf, pid_t pid);
 /* The wait reason numbered i: the binary's own table, else the release's;
  * NULL past its end. */
 const char *cleak__go_wait_reason(const struct cleak__gobin *gb, uint8_t i);
