@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * Capture: the only stage that touches the target.
+ * Capture: when to stop which thread, and what to copy.  The process
+ * itself is only touched through lib/target/ (its /proc files, its memory,
+ * ptrace stops); this file decides the policy.
  *
  * Default mode takes one thread at a time.  A thread blocked in a system
  * call is not stopped at all: /proc/<pid>/task/<tid>/syscall gives its stack
  * and instruction pointers, its stack is copied while it sleeps, and the
  * syscall line is read again afterwards to prove it did not move.  Any other
- * thread is stopped with PTRACE_SEIZE + PTRACE_INTERRUPT (no signal is
- * queued, ptrace(2) "PTRACE_INTERRUPT"), its registers and live stack are
+ * thread is stopped (target/ptrace.c), its registers and live stack are
  * copied, and it is detached before the next thread is touched.
  *
  * --freeze stops every thread first, copies, then detaches all: one
  * consistent instant at the cost of a process-wide pause (and of EINTR for
  * the calls listed in signal(7), which a ptrace stop interrupts).
- *
- * Whatever happens to cleak, the target runs on: seized tracees are
- * detached by the kernel when the tracer exits (exit_ptrace()), and
- * PTRACE_SEIZE never queues the SIGSTOP that PTRACE_ATTACH would leave
- * behind.  Terminal signals are blocked while anything is stopped, so
- * Ctrl-C takes effect right after the detach.
  */
 #include "target/target.h"
 #include "capture/capture.h"
@@ -28,71 +23,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ptrace.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
-#include <sys/user.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-/* How long one thread may take to reach its ptrace stop.  A thread in
- * uninterruptible sleep (D) only stops when it leaves it. */
-#define STOP_TIMEOUT_US 500000
-
-static void block_terminal_signals(sigset_t *old)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGPIPE);
-	/* Ctrl-Z would suspend cleak with the target's thread still stopped. */
-	sigaddset(&set, SIGTSTP);
-	/* Tracee stops arrive as SIGCHLD; wait_stop() takes them. */
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, old);
-}
-
-static void restore_signals(const sigset_t *old)
-{
-	sigprocmask(SIG_SETMASK, old, NULL);
-}
-
-/*
- * While a thread of the target is stopped, cleak waiting for a CPU would
- * stretch that stop: run at a higher priority for those moments, if we
- * may (CAP_SYS_NICE, which root has; otherwise nothing changes).
- */
-struct stop_window {
-	sigset_t old_mask;
-	int old_nice;
-	bool reniced;
-};
-
-static void stop_window_open(struct stop_window *w)
-{
-	block_terminal_signals(&w->old_mask);
-	errno = 0;
-	w->old_nice = getpriority(PRIO_PROCESS, 0);
-	w->reniced = errno == 0 && w->old_nice > -10 &&
-		     setpriority(PRIO_PROCESS, 0, -10) == 0;
-}
-
-static void stop_window_close(struct stop_window *w)
-{
-	if (w->reniced)
-		setpriority(PRIO_PROCESS, 0, w->old_nice);
-	restore_signals(&w->old_mask);
-}
 
 /*
  * Calls that a ptrace stop makes fail with EINTR instead of restarting
@@ -140,15 +76,6 @@ bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args)
 	default:
 		return false;
 	}
-}
-
-size_t cleak__read_target(pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len };
-	struct iovec remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-
-	return n > 0 ? (size_t)n : 0;
 }
 
 static int reload_maps(struct cleak_snapshot *snap)
@@ -206,51 +133,6 @@ static void set_error(struct cleak_thread *t, char *msg)
 	t->error = msg;
 }
 
-/* /proc/<pid>/task/<tid>, or -1 if the thread is gone. */
-static int open_task_dir(pid_t pid, pid_t tid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, tid);
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/* stat (with the name) and wchan: what a thread looks like before
- * anything stops it. */
-static int read_thread_proc(int taskfd, struct cleak_thread *t)
-{
-	char buf[1024];
-	struct cleak__stat st;
-	ssize_t n;
-
-	n = cleak__read_small_at(taskfd, "stat", buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	if (cleak__parse_stat(buf, &st))
-		return -EINVAL;
-	memcpy(t->name, st.comm, sizeof(t->name));
-	t->state = st.state;
-	t->start_time = st.start_time;
-	t->utime = st.utime;
-	t->stime = st.stime;
-
-	n = cleak__read_small_at(taskfd, "wchan", buf, sizeof(t->wchan));
-	if (n > 0 && strcmp(buf, "0") != 0)
-		memcpy(t->wchan, buf, (size_t)n + 1);
-	return 0;
-}
-
-static int read_syscall_line(int taskfd, struct cleak__syscall *sc)
-{
-	char buf[256];
-	ssize_t n;
-
-	n = cleak__read_small_at(taskfd, "syscall", buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return cleak__parse_syscall(buf, sc);
-}
-
 static void note_syscall(struct cleak_thread *t, const struct cleak__syscall *sc)
 {
 	t->syscall_nr = sc->nr;
@@ -264,225 +146,62 @@ static void note_syscall(struct cleak_thread *t, const struct cleak__syscall *sc
 static int read_thread_lines(pid_t pid, struct cleak_thread *t)
 {
 	struct cleak__syscall sc;
-	int err, taskfd = open_task_dir(pid, t->tid);
+	int err, taskfd = cleak__open_task(pid, t->tid);
 
 	if (taskfd < 0)
 		return -errno;
-	err = read_thread_proc(taskfd, t);
+	err = cleak__read_task_stat(taskfd, t);
 	if (!err)
-		err = read_syscall_line(taskfd, &sc);
+		err = cleak__read_task_syscall(taskfd, &sc);
 	if (!err)
 		note_syscall(t, &sc);
 	close(taskfd);
 	return err;
 }
 
-static void regs_from_user(struct cleak_thread *t, const struct user_regs_struct *r)
-{
-	t->regs[CLEAK_REG_RAX] = r->rax;
-	t->regs[CLEAK_REG_RDX] = r->rdx;
-	t->regs[CLEAK_REG_RCX] = r->rcx;
-	t->regs[CLEAK_REG_RBX] = r->rbx;
-	t->regs[CLEAK_REG_RSI] = r->rsi;
-	t->regs[CLEAK_REG_RDI] = r->rdi;
-	t->regs[CLEAK_REG_RBP] = r->rbp;
-	t->regs[CLEAK_REG_RSP] = r->rsp;
-	t->regs[CLEAK_REG_R8] = r->r8;
-	t->regs[CLEAK_REG_R9] = r->r9;
-	t->regs[CLEAK_REG_R10] = r->r10;
-	t->regs[CLEAK_REG_R11] = r->r11;
-	t->regs[CLEAK_REG_R12] = r->r12;
-	t->regs[CLEAK_REG_R13] = r->r13;
-	t->regs[CLEAK_REG_R14] = r->r14;
-	t->regs[CLEAK_REG_R15] = r->r15;
-	t->regs[CLEAK_REG_RIP] = r->rip;
-	t->regs_known = (1u << CLEAK_REG_COUNT) - 1;
-}
-
-/* Kernel's PF_EXITING (include/linux/sched.h): ptrace_attach() refuses
- * such a task with EPERM. */
-#define PF_EXITING 0x00000004UL
-
-static bool state_has_no_stack(char state)
-{
-	return state == 'Z' || state == 'X' || state == 'x';
-}
-
-/* An exiting thread never reports a stop, only its exit. */
-static bool thread_exiting(pid_t tid)
-{
-	char path[64], buf[512];
-	struct cleak__stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	if (cleak__read_small(path, buf, sizeof(buf)) < 0 || cleak__parse_stat(buf, &st))
-		return true;
-	return (st.flags & PF_EXITING) || state_has_no_stack(st.state);
-}
-
-/*
- * Wait for a seized thread's stop.  Returns 0 when stopped (with the
- * signal to re-inject on detach in *inject), -ESRCH when it exited,
- * -ETIMEDOUT when it did not stop in time.
- */
-static int wait_stop(pid_t tid, int *inject, bool *group_stopped)
-{
-	uint64_t deadline = cleak__now_us() + STOP_TIMEOUT_US, now;
-	struct timespec ts;
-	sigset_t chld;
-	int status, sig;
-	pid_t r;
-
-	*inject = 0;
-	*group_stopped = false;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	for (;;) {
-		r = waitpid(tid, &status, __WALL | WNOHANG);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -ESRCH;
-		if (r == tid)
-			break;
-		now = cleak__now_us();
-		if (now >= deadline)
-			return thread_exiting(tid) ? -ESRCH : -ETIMEDOUT;
-		/* A tracee's stop notifies the tracer with SIGCHLD (blocked
-		 * during capture): sleep until then, not a fixed tick. */
-		ts.tv_sec = (time_t)((deadline - now) / 1000000);
-		ts.tv_nsec = (long)((deadline - now) % 1000000) * 1000;
-		sigtimedwait(&chld, NULL, &ts);
-	}
-	if (WIFEXITED(status) || WIFSIGNALED(status))
-		return -ESRCH;
-	sig = WSTOPSIG(status);
-	if ((status >> 16) == PTRACE_EVENT_STOP) {
-		/* Interrupt stop reports SIGTRAP; a group stop reports the
-		 * stop signal (ptrace(2), "Group-stop"). */
-		*group_stopped = sig != SIGTRAP;
-	} else {
-		/* A signal arrived for the thread first: hand it back. */
-		*inject = sig;
-	}
-	return 0;
-}
-
-/* A seized thread that did not stop in time: collected at the end. */
-struct pending_detach {
-	pid_t *tids;
-	size_t n, cap;
-};
-
-static void pending_add(struct pending_detach *p, pid_t tid)
-{
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 8;
-		pid_t *n = realloc(p->tids, cap * sizeof(*n));
-
-		if (!n)
-			return;	/* the kernel detaches it when we exit */
-		p->tids = n;
-		p->cap = cap;
-	}
-	p->tids[p->n++] = tid;
-}
-
-/*
- * A thread that has not stopped yet stays seized with an interrupt
- * pending; when it finally stops, detach it.  Anything still pending when
- * cleak exits is released by the kernel.
- */
-static void pending_flush(struct pending_detach *p)
-{
-	bool group;
-	int inject;
-	size_t i;
-	sigset_t old;
-
-	if (!p->n)
-		return;
-	block_terminal_signals(&old);	/* wait_stop() waits for SIGCHLD */
-	for (i = 0; i < p->n; i++)
-		if (wait_stop(p->tids[i], &inject, &group) == 0)
-			ptrace(PTRACE_DETACH, p->tids[i], 0, (void *)(long)inject);
-	restore_signals(&old);
-	free(p->tids);
-	p->tids = NULL;
-	p->n = p->cap = 0;
-}
-
-static int seize(pid_t tid, struct cleak_thread *t)
-{
-	char path[64], buf[4096], *p;
-	long tracer = 0;
-
-	if (ptrace(PTRACE_SEIZE, tid, 0, 0) == 0)
-		return 0;
-	if (errno != EPERM)
-		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	if (cleak__read_small(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "TracerPid:")))
-		tracer = strtol(p + 10, NULL, 10);
-	if (tracer > 0) {
-		set_error(t, cleak__strdupf("already traced by pid %ld (a debugger?); only one "
-					    "tracer can attach", tracer));
-		return -EPERM;
-	}
-	if (thread_exiting(tid))
-		return -ESRCH;
-	set_error(t, cleak__strdupf("ptrace refused: %s", strerror(EPERM)));
-	return -EPERM;
-}
-
 /* Stop one thread, copy registers and stack, let it go. */
 static int capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t,
-			   size_t limit, struct pending_detach *pending)
+			   size_t limit, struct cleak__pending_detach *pending)
 {
-	struct user_regs_struct regs;
-	struct stop_window win;
+	struct cleak__stop_window win;
+	char *why;
 	uint64_t t0;
 	bool group;
 	int inject, err;
 
-	stop_window_open(&win);
+	cleak__stop_window_open(&win);
 	t0 = cleak__now_us();
-	err = seize(t->tid, t);
+	err = cleak__seize(t->tid, &why);
+	if (why)
+		set_error(t, why);
+	if (!err)
+		err = cleak__interrupt(t->tid);
 	if (err)
 		goto out_unblock;
-	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0) {
-		err = -errno;
-		ptrace(PTRACE_DETACH, t->tid, 0, 0);
-		goto out_unblock;
-	}
-	err = wait_stop(t->tid, &inject, &group);
+	err = cleak__wait_stop(t->tid, &inject, &group);
 	if (err == -ETIMEDOUT) {
-		pending_add(pending, t->tid);
+		cleak__pending_add(pending, t->tid);
 		set_error(t, cleak__strdupf("did not stop within %d ms (%s); left alone",
-			STOP_TIMEOUT_US / 1000, t->state == 'D' ? "in uninterruptible sleep"
+			CLEAK__STOP_TIMEOUT_US / 1000, t->state == 'D' ? "in uninterruptible sleep"
 							       : "the machine may be overloaded"));
 		goto out_unblock;
 	}
 	if (err)
 		goto out_unblock;
 	t->was_stopped = group;
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
-		regs_from_user(t, &regs);
-		copy_stack(snap, t, regs.rsp, limit);
+	err = cleak__read_regs(t->tid, t);
+	if (!err) {
+		copy_stack(snap, t, t->regs[CLEAK_REG_RSP], limit);
 		t->how = CLEAK_CAPTURE_STOPPED;
-	} else {
-		err = -errno;
 	}
-	/* A group-stopped thread stays stopped after detach (the kernel
-	 * re-arms the group stop in __ptrace_unlink()). */
-	ptrace(PTRACE_DETACH, t->tid, 0, (void *)(long)inject);
+	cleak__detach(t->tid, inject);
 	t->pause_us = (uint32_t)(cleak__now_us() - t0);
 	snap->capture.threads_stopped++;
 	snap->capture.pause_us += t->pause_us;
 	if (t->pause_us > snap->capture.max_thread_pause_us)
 		snap->capture.max_thread_pause_us = t->pause_us;
 out_unblock:
-	stop_window_close(&win);
+	cleak__stop_window_close(&win);
 	return err;
 }
 
@@ -500,7 +219,7 @@ static bool capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t,
 	 * changes hands within microseconds, and an unchanged line proves
 	 * the call still waited on what was copied. */
 	cleak__copy_waitmem(snap->pid, t);
-	if (read_syscall_line(taskfd, &after) < 0 || after.nr != before->nr ||
+	if (cleak__read_task_syscall(taskfd, &after) < 0 || after.nr != before->nr ||
 	    after.sp != before->sp || after.pc != before->pc ||
 	    memcmp(after.args, before->args, sizeof(after.args)) != 0) {
 		cleak__drop_waitmem(t);	/* of a call the thread has left */
@@ -543,21 +262,21 @@ static void mark_vanished(struct cleak_snapshot *snap, struct cleak_thread *t)
 /* Default mode: one thread at a time, stopped only if it must be. */
 static void capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t,
 			   size_t limit, bool allow_stop_blocked,
-			   struct pending_detach *pending)
+			   struct cleak__pending_detach *pending)
 {
 	struct cleak__syscall sc;
-	int attempt, err, taskfd = open_task_dir(snap->pid, t->tid);
+	int attempt, err, taskfd = cleak__open_task(snap->pid, t->tid);
 
-	if (taskfd < 0 || read_thread_proc(taskfd, t) < 0) {
+	if (taskfd < 0 || cleak__read_task_stat(taskfd, t) < 0) {
 		mark_vanished(snap, t);
 		goto out;
 	}
-	if (state_has_no_stack(t->state)) {
+	if (cleak__state_has_no_stack(t->state)) {
 		set_error(t, strdup("zombie: the thread has exited and has no stack"));
 		goto out;
 	}
 	for (attempt = 0; attempt < 3; attempt++) {
-		if (read_syscall_line(taskfd, &sc) < 0) {
+		if (cleak__read_task_syscall(taskfd, &sc) < 0) {
 			mark_vanished(snap, t);
 			goto out;
 		}
@@ -680,7 +399,7 @@ static void read_goroutines(struct cleak_snapshot *snap, enum cleak__go_mode mod
 static int capture_one_by_one(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
 			      size_t limit)
 {
-	struct pending_detach pending = { 0 };
+	struct cleak__pending_detach pending = { 0 };
 	size_t cap = 0, done = 0;
 	int added, rounds;
 
@@ -695,7 +414,7 @@ static int capture_one_by_one(struct cleak_snapshot *snap, const struct cleak_ca
 			capture_thread(snap, &snap->threads[done], limit,
 					      false, &pending);
 	}
-	pending_flush(&pending);
+	cleak__pending_flush(&pending);
 	return 0;
 }
 
@@ -713,20 +432,6 @@ struct asleep {
 	long long switches;
 };
 
-static long long switches(int taskfd)
-{
-	char buf[4096], *p;
-	long long v, sum = 0;
-	int found = 0;
-
-	if (cleak__read_small_at(taskfd, "status", buf, sizeof(buf)) <= 0)
-		return -1;
-	for (p = buf; (p = strstr(p, "ctxt_switches:")); p++)
-		if (sscanf(p + strlen("ctxt_switches:"), "%lld", &v) == 1)
-			sum += v, found++;
-	return found == 2 ? sum : -1;
-}
-
 static bool leave_asleep(pid_t pid, struct cleak_thread *t, struct asleep *a)
 {
 	int taskfd;
@@ -735,11 +440,11 @@ static bool leave_asleep(pid_t pid, struct cleak_thread *t, struct asleep *a)
 	if (t->syscall_nr < 0 || t->state == 'T' || t->state == 't' ||
 	    !cleak__syscall_eintr_on_stop(pid, t->syscall_nr, t->syscall_args))
 		return false;
-	taskfd = open_task_dir(pid, t->tid);
+	taskfd = cleak__open_task(pid, t->tid);
 	if (taskfd < 0)
 		return false;
-	a->switches = switches(taskfd);
-	a->set = a->switches >= 0 && read_syscall_line(taskfd, &a->sc) == 0 &&
+	a->switches = cleak__read_task_switches(taskfd);
+	a->set = a->switches >= 0 && cleak__read_task_syscall(taskfd, &a->sc) == 0 &&
 		 a->sc.nr == t->syscall_nr;
 	close(taskfd);
 	return a->set;
@@ -750,14 +455,14 @@ static bool leave_asleep(pid_t pid, struct cleak_thread *t, struct asleep *a)
 static bool read_asleep(struct cleak_snapshot *snap, struct cleak_thread *t,
 			const struct asleep *a, size_t limit)
 {
-	int taskfd = open_task_dir(snap->pid, t->tid);
+	int taskfd = cleak__open_task(snap->pid, t->tid);
 	bool ok;
 
 	if (taskfd < 0)
 		return false;
-	ok = switches(taskfd) == a->switches &&
+	ok = cleak__read_task_switches(taskfd) == a->switches &&
 	     capture_blocked(snap, t, taskfd, &a->sc, limit) &&
-	     switches(taskfd) == a->switches;
+	     cleak__read_task_switches(taskfd) == a->switches;
 	if (!ok && t->how == CLEAK_CAPTURE_SYSCALL) {
 		/* it moved while its stack was copied: not of this instant */
 		t->how = CLEAK_CAPTURE_NONE;
@@ -771,16 +476,16 @@ static bool read_asleep(struct cleak_snapshot *snap, struct cleak_thread *t,
 static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
 			  size_t limit, bool leave_asleep_ok)
 {
-	struct pending_detach pending = { 0 };
-	struct user_regs_struct regs;
+	struct cleak__pending_detach pending = { 0 };
 	size_t cap = 0, i, seized_upto = 0;
+	char *why;
 	bool *seized = NULL;
 	struct asleep *asleep = NULL;
 	uint64_t t0;
 	int added, rounds, err = 0, inject;
 	int *injects = NULL;
 	bool group;
-	struct stop_window win;
+	struct cleak__stop_window win;
 
 	/*
 	 * Each round reads the /proc lines of the threads it finds before
@@ -788,7 +493,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 	 * stops them; rounds repeat until a scan finds no new thread, which
 	 * also catches threads created meanwhile by threads not yet stopped.
 	 */
-	stop_window_open(&win);
+	cleak__stop_window_open(&win);
 	t0 = 0;
 	for (rounds = 0; rounds < 64; rounds++) {
 		bool *ns;
@@ -827,7 +532,7 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 		for (i = seized_upto; i < snap->nthreads; i++) {
 			struct cleak_thread *t = &snap->threads[i];
 
-			if (t->how != CLEAK_CAPTURE_NONE || t->error || state_has_no_stack(t->state))
+			if (t->how != CLEAK_CAPTURE_NONE || t->error || cleak__state_has_no_stack(t->state))
 				continue;
 			/* Uninterruptible in a system call: it would stop only
 			 * when it wakes, which may be never (a vfork parent, a
@@ -840,15 +545,14 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 			}
 			if (leave_asleep_ok && leave_asleep(snap->pid, t, &asleep[i]))
 				continue;
-			err = seize(t->tid, t);
+			err = cleak__seize(t->tid, &why);
+			if (why)
+				set_error(t, why);
 			if (err == -ESRCH)
 				mark_vanished(snap, t);
 			if (err)
 				continue;
-			if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
-				seized[i] = true;
-			else
-				ptrace(PTRACE_DETACH, t->tid, 0, 0);
+			seized[i] = cleak__interrupt(t->tid) == 0;
 		}
 		seized_upto = snap->nthreads;
 	}
@@ -857,11 +561,11 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 
 		if (!seized[i])
 			continue;
-		err = wait_stop(t->tid, &inject, &group);
+		err = cleak__wait_stop(t->tid, &inject, &group);
 		if (err == -ETIMEDOUT) {
-			pending_add(&pending, t->tid);
+			cleak__pending_add(&pending, t->tid);
 			set_error(t, cleak__strdupf("did not stop within %d ms; left alone",
-						    STOP_TIMEOUT_US / 1000));
+						    CLEAK__STOP_TIMEOUT_US / 1000));
 			seized[i] = false;
 			continue;
 		}
@@ -879,9 +583,8 @@ static int capture_frozen(struct cleak_snapshot *snap, const struct cleak_captur
 
 		if (!seized[i])
 			continue;
-		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0) {
-			regs_from_user(t, &regs);
-			copy_stack(snap, t, regs.rsp, limit);
+		if (cleak__read_regs(t->tid, t) == 0) {
+			copy_stack(snap, t, t->regs[CLEAK_REG_RSP], limit);
 			/* Lock words of the same frozen instant. */
 			cleak__copy_waitmem(snap->pid, t);
 			t->how = CLEAK_CAPTURE_STOPPED;
@@ -905,7 +608,7 @@ out_detach:
 	for (i = 0; i < seized_upto && seized; i++) {
 		if (!seized[i])
 			continue;
-		ptrace(PTRACE_DETACH, snap->threads[i].tid, 0, (void *)(long)injects[i]);
+		cleak__detach(snap->threads[i].tid, injects[i]);
 		snap->capture.threads_stopped++;
 	}
 	snap->capture.pause_us = t0 ? cleak__now_us() - t0 : 0;
@@ -913,8 +616,8 @@ out_detach:
 	for (i = 0; i < seized_upto && seized; i++)
 		if (seized[i])
 			snap->threads[i].pause_us = (uint32_t)snap->capture.pause_us;
-	stop_window_close(&win);
-	pending_flush(&pending);
+	cleak__stop_window_close(&win);
+	cleak__pending_flush(&pending);
 	free(seized);
 	free(injects);
 	free(asleep);
@@ -1145,7 +848,7 @@ err_free:
 
 /* Re-read a thread's /proc lines, then take it with a ptrace stop. */
 static void capture_thread_stop(struct cleak_snapshot *snap, struct cleak_thread *t,
-				size_t limit, struct pending_detach *pending)
+				size_t limit, struct cleak__pending_detach *pending)
 {
 	int err;
 
@@ -1187,7 +890,7 @@ const char *cleak__why_never_stopped(const struct cleak_snapshot *snap,
 int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 			     const struct cleak_capture_opts *opts)
 {
-	struct pending_detach pending = { 0 };
+	struct cleak__pending_detach pending = { 0 };
 	size_t limit = CLEAK_DEFAULT_STACK_BYTES, i;
 	uint64_t t0 = cleak__now_us();
 	unsigned done = 0;
@@ -1209,7 +912,7 @@ int cleak_snapshot_recapture(struct cleak_snapshot *snap,
 		capture_thread_stop(snap, t, limit, &pending);
 		done++;
 	}
-	pending_flush(&pending);
+	cleak__pending_flush(&pending);
 	if (done)
 		cleak__collect_wait_facts(snap);
 	snap->capture.wall_us += cleak__now_us() - t0;

@@ -31,131 +31,6 @@
 /* The runtime's goroutine stacks start at 8 KiB and double; a deeper
  * stack is cut at the capture limit like a thread's. */
 
-/* One piece of target memory to copy. */
-struct piece {
-	uint64_t addr;
-	void *buf;
-	size_t len;
-	bool ok;
-};
-
-/*
- * Copy many pieces in few calls.  process_vm_readv(2) stops at the first
- * piece it cannot read and returns what it copied so far (never a split
- * piece): mark that one failed and go on after it.
- */
-static void read_iov(pid_t pid, struct piece *p, size_t n)
-{
-	struct iovec local[IOV_MAX], remote[IOV_MAX];
-	size_t done = 0;
-
-	while (done < n) {
-		size_t k, cnt = n - done < IOV_MAX ? n - done : IOV_MAX;
-		ssize_t got;
-
-		for (k = 0; k < cnt; k++) {
-			local[k].iov_base = p[done + k].buf;
-			local[k].iov_len = p[done + k].len;
-			remote[k].iov_base = (void *)(uintptr_t)p[done + k].addr;
-			remote[k].iov_len = p[done + k].len;
-			p[done + k].ok = false;
-		}
-		got = process_vm_readv(pid, local, cnt, remote, cnt, 0);
-		if (got < 0)
-			got = 0;
-		for (k = 0; k < cnt && (size_t)got >= p[done + k].len; k++) {
-			got -= p[done + k].len;
-			p[done + k].ok = true;
-		}
-		/* piece k failed (or the call did): skip it */
-		done += k < cnt ? k + 1 : cnt;
-	}
-}
-
-static int cmp_piece_addr(const void *a, const void *b)
-{
-	const struct piece *x = *(const struct piece *const *)a, *y = *(const struct piece *const *)b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* Pieces closer than this are read as one run, gap included. */
-#define MERGE_GAP 1024
-#define MERGE_MAX (1u << 20)
-
-/*
- * Each piece of a remote read costs the kernel a page walk and a pin
- * (about a microsecond), whatever its size; 100,000 goroutines mean
- * 100,000 pieces per kind.  The runtime allocates gs and sudogs next to
- * each other, so sorting the pieces by address and reading neighbours
- * as one run cuts the count by orders of magnitude.
- */
-static void read_pieces(pid_t pid, struct piece *p, size_t n)
-{
-	struct piece **order = malloc((n + 1) * sizeof(*order));
-	struct piece *runs = malloc((n + 1) * sizeof(*runs));
-	size_t *first = malloc((n + 1) * sizeof(*first));
-	size_t i, j, k, nruns = 0, total = 0, off = 0;
-	uint8_t *buf;
-
-	if (!order || !runs || !first)
-		goto fallback;
-	for (i = 0; i < n; i++)
-		order[i] = &p[i];
-	qsort(order, n, sizeof(*order), cmp_piece_addr);
-	for (i = 0; i < n; i = j) {
-		uint64_t start = order[i]->addr, end = start + order[i]->len;
-
-		for (j = i + 1; j < n && order[j]->addr >= start &&
-		     order[j]->addr <= end + MERGE_GAP &&
-		     order[j]->addr + order[j]->len - start <= MERGE_MAX; j++)
-			if (order[j]->addr + order[j]->len > end)
-				end = order[j]->addr + order[j]->len;
-		runs[nruns].addr = start;
-		runs[nruns].len = end - start;
-		/* a run of one piece is read in place, not copied twice */
-		runs[nruns].buf = j == i + 1 ? order[i]->buf : NULL;
-		first[nruns++] = i;
-		if (j != i + 1)
-			total += end - start;
-	}
-	first[nruns] = n;
-	buf = malloc(total ? total : 1);
-	if (!buf)
-		goto fallback;
-	for (i = 0; i < nruns; i++) {
-		if (runs[i].buf)
-			continue;
-		runs[i].buf = buf + off;
-		off += runs[i].len;
-	}
-	read_iov(pid, runs, nruns);
-	for (i = 0; i < nruns; i++) {
-		bool alone = first[i + 1] == first[i] + 1;
-
-		for (k = first[i]; k < first[i + 1]; k++) {
-			struct piece *q = order[k];
-
-			q->ok = runs[i].ok;
-			if (q->ok && !alone)
-				memcpy(q->buf, (uint8_t *)runs[i].buf + (q->addr - runs[i].addr), q->len);
-		}
-		/* a run may fail for one bad piece in it: read its pieces alone */
-		for (k = first[i]; !runs[i].ok && !alone && k < first[i + 1]; k++)
-			read_iov(pid, order[k], 1);
-	}
-	free(buf);
-	free(order);
-	free(runs);
-	free(first);
-	return;
-fallback:
-	free(order);
-	free(runs);
-	free(first);
-	read_iov(pid, p, n);
-}
-
 static uint64_t u64_at(const uint8_t *b, uint32_t off)
 {
 	uint64_t v;
@@ -225,7 +100,7 @@ static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *a
 		   struct graw *out, bool *ok, struct cleak__goscratch *scratch)
 {
 	size_t *order = malloc((n + 1) * sizeof(*order)), *first = NULL;
-	struct piece *runs = NULL;
+	struct cleak__piece *runs = NULL;
 	size_t i, j, k, nruns = 0, total = 0, off = 0;
 	bool sorted = true;
 
@@ -244,8 +119,8 @@ static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *a
 	for (i = 0; i < n; i = j) {
 		uint64_t start = addrs[order[i]], end = start + L->g_size;
 
-		for (j = i + 1; j < n && addrs[order[j]] <= end + MERGE_GAP &&
-		     addrs[order[j]] + L->g_size - start <= MERGE_MAX; j++)
+		for (j = i + 1; j < n && addrs[order[j]] <= end + CLEAK__MERGE_GAP &&
+		     addrs[order[j]] + L->g_size - start <= CLEAK__MERGE_MAX; j++)
 			if (addrs[order[j]] + L->g_size > end)
 				end = addrs[order[j]] + L->g_size;
 		runs[nruns].addr = start;
@@ -267,7 +142,7 @@ static int read_gs(pid_t pid, const struct cleak__golayout *L, const uint64_t *a
 		runs[i].buf = scratch->buf + off;
 		off += runs[i].len;
 	}
-	read_iov(pid, runs, nruns);
+	cleak__read_iov(pid, runs, nruns);
 	for (i = 0; i < nruns; i++) {
 		for (k = first[i]; k < first[i + 1]; k++) {
 			size_t g = order[k];
@@ -437,7 +312,7 @@ struct go_read {
 static int read_details(struct go_read *r, size_t n, const bool *need, uint8_t **arena_out)
 {
 	struct cleak_go *go = r->snap->go;
-	struct piece *p;
+	struct cleak__piece *p;
 	size_t i, np = 0, total = 0, off = 0;
 	uint8_t *arena;
 	uint64_t *procids;
@@ -456,7 +331,7 @@ static int read_details(struct go_read *r, size_t n, const bool *need, uint8_t *
 		p[np].len = 8;
 		np++;
 	}
-	read_pieces(r->snap->pid, p, np);
+	cleak__read_pieces(r->snap->pid, p, np);
 	for (i = 0; i < n; i++)
 		go->goroutines[i].tid = (pid_t)procids[i];
 	for (i = 0; i < n; i++) {
@@ -495,7 +370,7 @@ static int read_details(struct go_read *r, size_t n, const bool *need, uint8_t *
 		p[np].len = gr->stack_len;
 		np++;
 	}
-	read_pieces(r->snap->pid, p, np);
+	cleak__read_pieces(r->snap->pid, p, np);
 	np = 0;
 	for (i = 0; i < n; i++) {
 		struct cleak_goroutine *gr = &go->goroutines[i];
@@ -558,7 +433,7 @@ static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gch
 	size_t i, round;
 	uint64_t *next = calloc(n + 1, sizeof(*next));
 	uint8_t *buf = NULL;
-	struct piece *p = calloc(n + 1, sizeof(*p));
+	struct cleak__piece *p = calloc(n + 1, sizeof(*p));
 	size_t *who = calloc(n + 1, sizeof(*who)), waiting = 0;
 	int err = -ENOMEM;
 
@@ -586,7 +461,7 @@ static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gch
 		}
 		if (!np)
 			break;
-		read_pieces(r->snap->pid, p, np);
+		cleak__read_pieces(r->snap->pid, p, np);
 		for (i = 0; i < np && !err; i++) {
 			size_t g = who[i];
 			const uint8_t *s = buf + i * L->sudog_size;
@@ -622,7 +497,7 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 	size_t i, j, n = 0, hlen = CLEAK__MAX(L->hchan_elemtype + 8, CLEAK__HCHAN_CLOSED + 4);
 	uint64_t *addrs;
 	uint8_t *raw;
-	struct piece *p;
+	struct cleak__piece *p;
 
 	if (!gc->n)
 		return 0;
@@ -653,7 +528,7 @@ static int read_channels(struct go_read *r, const struct gchans *gc, const bool 
 		p[i].buf = raw + i * hlen;
 		p[i].len = hlen;
 	}
-	read_pieces(r->snap->pid, p, n);
+	cleak__read_pieces(r->snap->pid, p, n);
 	for (i = 0; i < n; i++) {
 		struct cleak_go_chan *c = &go->chans[i];
 		const uint8_t *h = raw + i * hlen;
