@@ -14,7 +14,9 @@ VERSION := $(shell sed -n 's/^\#define CLEAK_VERSION "\(.*\)"/\1/p' lib/include/
 SONAME := libcleak.so.0
 
 CFLAGS ?= -O2 -g
-WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+# Rows of the option tables leave out the fields they do not need (cmd/cli.h).
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow \
+	-Wformat=2
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC \
 	-Ilib/include -Ilib -Ibuild $(shell $(PKG_CONFIG) --cflags $(PKGS))
 # libiberty's demangler (C++ and Rust) is only shipped as a static, PIC archive.

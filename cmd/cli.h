@@ -16,21 +16,66 @@ enum {
 	EXIT_USAGE = 64,
 };
 
+/* What a shell offers for an option's argument (complete.c). */
+enum cli_value {
+	CLI_VALUE_ANY,		/* a number, a duration, a name: nothing to offer */
+	CLI_VALUE_FILE,
+	CLI_VALUE_DIR,
+	CLI_VALUE_DIRS,		/* ':'-separated directories */
+};
+
+/*
+ * A row of a command's option table.  --help, getopt and the shell
+ * completions (through `cleak __complete`) are all read from it, so a new
+ * option is this row and its entry in the man page.  The fields after
+ * help are for the completions and may be left out.
+ */
 struct cli_option {
 	const char *long_name;
 	int short_name;		/* 0: long only */
 	const char *arg;	/* NULL: a flag; else the argument's name */
 	const char *help;
+	enum cli_value value;
+	const char *choices;	/* the only values of arg: "text json go" */
+	bool repeat;		/* may be given again; --help says "(repeatable)" */
+	const char *conflicts;	/* long names it does not go with; "*": anything */
+};
+
+/* What a command takes after its options, for the completions. */
+enum cli_operands {
+	CLI_OPERANDS_NONE,
+	CLI_OPERANDS_PID,		/* one process id */
+	CLI_OPERANDS_PID_OR_SNAPSHOTS,	/* a pid, or snapshots saved as JSON */
 };
 
 struct cli_command {
 	const char *name;
 	const char *args;	/* "<pid>" */
+	enum cli_operands operands;	/* what args are */
 	const char *summary;
 	const struct cli_option *options;	/* ends with a zeroed entry */
 	const char *exits;	/* the exit status line of --help; NULL: stack's */
 	int (*run)(int argc, char **argv);
 };
+
+/*
+ * Rows that several commands share, as bpftool's HELP_SPEC_OPTIONS: one
+ * row serves each command that has the option.  Where the help says what
+ * the option does for that command, the command gives it; more fields
+ * (.conflicts = ...) may follow it.
+ */
+#define CLI_OPT_HELP { "help", 'h', NULL, "show this help", .conflicts = "*" }
+#define CLI_OPT_PRETTY { "pretty", 0, NULL, "print indented JSON (implies --json)" }
+#define CLI_OPT_JSON(help, ...) { "json", 'j', NULL, help, __VA_ARGS__ }
+#define CLI_OPT_INTERVAL(help, ...) { "interval", 'i', "D", help, __VA_ARGS__ }
+#define CLI_OPT_COUNT(help, ...) { "count", 'c', "N", help, __VA_ARGS__ }
+#define CLI_OPT_NONBLOCKING(help, ...) { "nonblocking", 0, NULL, help, __VA_ARGS__ }
+/* The ignore rules of diff and check (diff-opts.c reads them): four rows. */
+#define CLI_OPTS_IGNORE \
+	{ "ignore-top", 0, "FUNC", "ignore stacks whose innermost frame is FUNC", .repeat = true }, \
+	{ "ignore-created-by", 0, "FUNC", "ignore goroutines created by FUNC", .repeat = true }, \
+	{ "ignore-any", 0, "FUNC", "ignore stacks with FUNC in any frame", .repeat = true }, \
+	{ "ignore-file", 0, "FILE", "read ignore rules from FILE", .value = CLI_VALUE_FILE }
 
 extern const struct cli_command cmd_stack;
 extern const struct cli_command cmd_ps;
@@ -38,12 +83,25 @@ extern const struct cli_command cmd_diff;
 extern const struct cli_command cmd_check;
 extern const struct cli_command cmd_watch;
 
+/* main.c: the commands in the order --help lists them, and the options
+ * that come before a command (-h, -V). */
+extern const struct cli_command *const cli_commands[];
+extern const size_t cli_ncommands;
+extern const struct cli_option cli_main_options[];
+/* The command that `name` or a unique prefix of it names (as tmux resolves
+ * commands); NULL, after a message unless `quiet`, when none does. */
+const struct cli_command *cli_find_command(const char *name, bool quiet);
+/* complete.c: `cleak __complete`, the tables printed for the shells. */
+int cli_complete(int argc, char **argv);
+
 /*
  * getopt_long over a command's option table.  Returns the option's index
  * in the table, -1 at the end, or -2 after printing a usage error.
  */
 int cli_getopt(const struct cli_command *cmd, int argc, char **argv, const char **optarg_out);
 void cli_print_help(const struct cli_command *cmd, FILE *f);
+/* An option's description: its help, and whether it may be repeated. */
+void cli_print_option_help(const struct cli_option *o, FILE *f);
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

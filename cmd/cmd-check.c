@@ -10,33 +10,28 @@
 
 enum {
 	OPT_JSON, OPT_PRETTY, OPT_MAX_GOROUTINES, OPT_MAX_THREADS, OPT_MAX_GROWTH, OPT_INTERVAL,
-	OPT_EXPECT_NONE, OPT_IGNORE_TOP, OPT_IGNORE_CREATED_BY, OPT_IGNORE_ANY,
-	OPT_IGNORE_FILE, OPT_SETTLE, OPT_NONBLOCKING, OPT_HELP,
+	OPT_EXPECT_NONE,
+	OPT_IGNORE_TOP, OPT_IGNORE_CREATED_BY, OPT_IGNORE_ANY, OPT_IGNORE_FILE,	/* CLI_OPTS_IGNORE */
+	OPT_SETTLE, OPT_NONBLOCKING, OPT_HELP,
 };
 
 static const struct cli_option check_options[] = {
-	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-check(1))" },
-	[OPT_PRETTY] = { "pretty", 0, NULL, "print indented JSON (implies --json)" },
+	[OPT_JSON] = CLI_OPT_JSON("print one JSON document (see cleak-check(1))"),
+	[OPT_PRETTY] = CLI_OPT_PRETTY,
 	[OPT_MAX_GOROUTINES] = { "max-goroutines", 0, "N",
 				 "fail when there are more than N goroutines" },
 	[OPT_MAX_THREADS] = { "max-threads", 0, "N", "fail when there are more than N threads" },
 	[OPT_MAX_GROWTH] = { "max-growth", 0, "N",
 			     "fail when a group grows by more than N in --interval" },
-	[OPT_INTERVAL] = { "interval", 'i', "D",
-			   "time between the two snapshots of --max-growth (default 10s)" },
+	[OPT_INTERVAL] = CLI_OPT_INTERVAL("time between the two snapshots of --max-growth "
+					  "(default 10s)"),
 	[OPT_EXPECT_NONE] = { "expect-none", 0, "REGEX",
-			      "fail when a stack has a frame matching REGEX (repeatable)" },
-	[OPT_IGNORE_TOP] = { "ignore-top", 0, "FUNC",
-			     "ignore stacks whose innermost frame is FUNC (repeatable)" },
-	[OPT_IGNORE_CREATED_BY] = { "ignore-created-by", 0, "FUNC",
-				    "ignore goroutines created by FUNC (repeatable)" },
-	[OPT_IGNORE_ANY] = { "ignore-any", 0, "FUNC",
-			     "ignore stacks with FUNC in any frame (repeatable)" },
-	[OPT_IGNORE_FILE] = { "ignore-file", 0, "FILE", "read ignore rules from FILE" },
+			      "fail when a stack has a frame matching REGEX", .repeat = true },
+	[OPT_IGNORE_TOP] = CLI_OPTS_IGNORE,
 	[OPT_SETTLE] = { "settle", 0, "D",
 			 "while a check fails, look again until it passes or D has passed" },
-	[OPT_NONBLOCKING] = { "nonblocking", 0, NULL, "look without stopping anything" },
-	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	[OPT_NONBLOCKING] = CLI_OPT_NONBLOCKING("look without stopping anything"),
+	[OPT_HELP] = CLI_OPT_HELP,
 	{ 0 },
 };
 
@@ -230,6 +225,7 @@ out:
 const struct cli_command cmd_check = {
 	.name = "check",
 	.args = "<pid>",
+	.operands = CLI_OPERANDS_PID,
 	.summary = "Check a process's health for CI: exit 1 when something leaks.\n"
 		   "Goroutines that can never wake and deadlocked threads always fail;\n"
 		   "limits on counts, growth and stacks are added with options.",

@@ -9,29 +9,23 @@
 #include <string.h>
 
 enum {
-	OPT_INTERVAL, OPT_COUNT, OPT_JSON, OPT_PRETTY, OPT_ALL, OPT_PILE, OPT_IGNORE_TOP,
-	OPT_IGNORE_CREATED_BY, OPT_IGNORE_ANY, OPT_IGNORE_FILE, OPT_NONBLOCKING, OPT_HELP,
+	OPT_INTERVAL, OPT_COUNT, OPT_JSON, OPT_PRETTY, OPT_ALL, OPT_PILE,
+	OPT_IGNORE_TOP, OPT_IGNORE_CREATED_BY, OPT_IGNORE_ANY, OPT_IGNORE_FILE,	/* CLI_OPTS_IGNORE */
+	OPT_NONBLOCKING, OPT_HELP,
 };
 
 static const struct cli_option diff_options[] = {
-	[OPT_INTERVAL] = { "interval", 'i', "D", "time between snapshots (default 10s)" },
-	[OPT_COUNT] = { "count", 'c', "N", "take N+1 snapshots, N intervals (default 2)" },
-	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-diff(1))" },
-	[OPT_PRETTY] = { "pretty", 0, NULL, "print indented JSON (implies --json)" },
+	[OPT_INTERVAL] = CLI_OPT_INTERVAL("time between snapshots (default 10s)"),
+	[OPT_COUNT] = CLI_OPT_COUNT("take N+1 snapshots, N intervals (default 2)"),
+	[OPT_JSON] = CLI_OPT_JSON("print one JSON document (see cleak-diff(1))"),
+	[OPT_PRETTY] = CLI_OPT_PRETTY,
 	[OPT_ALL] = { "all", 'a', NULL,
 		      "also list idle-by-design groups and every stuck goroutine and thread" },
 	[OPT_PILE] = { "pile", 0, "N",
 		       "N goroutines stuck on one channel make a suspect (default 100)" },
-	[OPT_IGNORE_TOP] = { "ignore-top", 0, "FUNC",
-			     "ignore stacks whose innermost frame is FUNC (repeatable)" },
-	[OPT_IGNORE_CREATED_BY] = { "ignore-created-by", 0, "FUNC",
-				    "ignore goroutines created by FUNC (repeatable)" },
-	[OPT_IGNORE_ANY] = { "ignore-any", 0, "FUNC",
-			     "ignore stacks with FUNC in any frame (repeatable)" },
-	[OPT_IGNORE_FILE] = { "ignore-file", 0, "FILE", "read ignore rules from FILE" },
-	[OPT_NONBLOCKING] = { "nonblocking", 0, NULL,
-			      "take the snapshots without stopping anything" },
-	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	[OPT_IGNORE_TOP] = CLI_OPTS_IGNORE,
+	[OPT_NONBLOCKING] = CLI_OPT_NONBLOCKING("take the snapshots without stopping anything"),
+	[OPT_HELP] = CLI_OPT_HELP,
 	{ 0 },
 };
 
@@ -164,6 +158,7 @@ out:
 const struct cli_command cmd_diff = {
 	.name = "diff",
 	.args = "<pid> | <a.json> <b.json> [more.json...]",
+	.operands = CLI_OPERANDS_PID_OR_SNAPSHOTS,
 	.summary = "Compare snapshots over time: what grew, what stayed stuck, what leaks.\n"
 		   "With a pid, take N+1 snapshots an interval apart; with files, compare\n"
 		   "snapshots saved with `cleak stack --json`, oldest first.",

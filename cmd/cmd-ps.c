@@ -15,8 +15,8 @@ enum { OPT_GO, OPT_JSON, OPT_HELP };
 
 static const struct cli_option ps_options[] = {
 	[OPT_GO] = { "go", 'g', NULL, "list only Go programs" },
-	[OPT_JSON] = { "json", 'j', NULL, "print one JSON array (see cleak-ps(1))" },
-	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	[OPT_JSON] = CLI_OPT_JSON("print one JSON array (see cleak-ps(1))"),
+	[OPT_HELP] = CLI_OPT_HELP,
 	{ 0 },
 };
 
@@ -205,6 +205,7 @@ static int run_ps(int argc, char **argv)
 const struct cli_command cmd_ps = {
 	.name = "ps",
 	.args = "",
+	.operands = CLI_OPERANDS_NONE,
 	.summary = "List the processes on this machine, with Go release and goroutines.\n"
 		   "Shows each process's thread count and, for Go programs, the Go release\n"
 		   "and the number of goroutines, read without stopping them.",

@@ -15,26 +15,30 @@ enum {
 
 static const struct cli_option stack_options[] = {
 	[OPT_ALL] = { "all", 'a', NULL, "print every thread on its own instead of grouping" },
-	[OPT_JSON] = { "json", 'j', NULL, "print one JSON document (see cleak-stack(1))" },
-	[OPT_PRETTY] = { "pretty", 0, NULL, "print indented JSON (implies --json)" },
+	[OPT_JSON] = CLI_OPT_JSON("print one JSON document (see cleak-stack(1))"),
+	[OPT_PRETTY] = CLI_OPT_PRETTY,
 	[OPT_FREEZE] = { "freeze", 'F', NULL,
-			 "stop all threads together for one consistent instant" },
+			 "stop all threads together for one consistent instant",
+			 .conflicts = "nonblocking" },
 	[OPT_MAX_FRAMES] = { "max-frames", 'n', "N", "show at most N frames per thread (default 256)" },
 	[OPT_STACK_BYTES] = { "stack-bytes", 0, "SIZE",
 			      "copy at most SIZE bytes of each live stack (default 512K)" },
-	[OPT_TID] = { "tid", 't', "TID", "show only this thread (repeatable)" },
+	[OPT_TID] = { "tid", 't', "TID", "show only this thread", .repeat = true },
 	[OPT_NO_INLINES] = { "no-inlines", 0, NULL, "do not expand inlined calls" },
 	[OPT_NO_LINES] = { "no-lines", 0, NULL, "do not look up source file:line" },
 	[OPT_RAW] = { "raw", 'r', NULL, "do not demangle C++ and Rust names" },
 	[OPT_SYSROOT] = { "sysroot", 0, "DIR",
-			  "find the target's files under DIR (default /proc/PID/root)" },
+			  "find the target's files under DIR (default /proc/PID/root)",
+			  .value = CLI_VALUE_DIR },
 	[OPT_DEBUGINFO] = { "debuginfo-path", 0, "PATH",
-			    "also search these ':'-separated dirs for debug files" },
+			    "also search these ':'-separated dirs for debug files",
+			    .value = CLI_VALUE_DIRS },
 	[OPT_FORMAT] = { "format", 'f', "FMT",
-			 "text (default), json, or go: goroutines as the Go runtime prints them" },
-	[OPT_NONBLOCKING] = { "nonblocking", 0, NULL,
-			      "stop nothing: skip what moves while it is read" },
-	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+			 "text (default), json, or go: goroutines as the Go runtime prints them",
+			 .choices = "text json go" },
+	[OPT_NONBLOCKING] = CLI_OPT_NONBLOCKING("stop nothing: skip what moves while it is read",
+						.conflicts = "freeze"),
+	[OPT_HELP] = CLI_OPT_HELP,
 	{ 0 },
 };
 
@@ -233,6 +237,7 @@ out:
 const struct cli_command cmd_stack = {
 	.name = "stack",
 	.args = "<pid>",
+	.operands = CLI_OPERANDS_PID,
 	.summary = "Print every thread (and goroutine) of a process with its stack.\n"
 		   "Stacks are symbolized; threads in the same state with the same stack\n"
 		   "are grouped; in a Go program, every goroutine is shown too, read from\n"

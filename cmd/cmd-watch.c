@@ -14,10 +14,10 @@
 enum { OPT_INTERVAL, OPT_COUNT, OPT_JSON, OPT_HELP };
 
 static const struct cli_option watch_options[] = {
-	[OPT_INTERVAL] = { "interval", 'i', "D", "time between updates (default 2s)" },
-	[OPT_COUNT] = { "count", 'c', "N", "stop after N updates (default: until Ctrl-C)" },
-	[OPT_JSON] = { "json", 'j', NULL, "print one JSON object per line (see cleak-watch(1))" },
-	[OPT_HELP] = { "help", 'h', NULL, "show this help" },
+	[OPT_INTERVAL] = CLI_OPT_INTERVAL("time between updates (default 2s)"),
+	[OPT_COUNT] = CLI_OPT_COUNT("stop after N updates (default: until Ctrl-C)"),
+	[OPT_JSON] = CLI_OPT_JSON("print one JSON object per line (see cleak-watch(1))"),
+	[OPT_HELP] = CLI_OPT_HELP,
 	{ 0 },
 };
 
@@ -281,6 +281,7 @@ static int run_watch(int argc, char **argv)
 const struct cli_command cmd_watch = {
 	.name = "watch",
 	.args = "<pid>",
+	.operands = CLI_OPERANDS_PID,
 	.summary = "Count goroutines and threads by state, one line per interval.\n"
 		   "The change since the last line and since the start shows the trend;\n"
 		   "nothing is stopped.  Ctrl-C ends it.",

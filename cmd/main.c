@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-static const struct cli_command *const commands[] = {
+const struct cli_command *const cli_commands[] = {
 	&cmd_stack,
 	&cmd_diff,
 	&cmd_check,
@@ -18,7 +18,14 @@ static const struct cli_command *const commands[] = {
 	&cmd_ps,
 };
 
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+const size_t cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+/* Each ends the command line: cleak does what it says and nothing else. */
+const struct cli_option cli_main_options[] = {
+	{ "help", 'h', NULL, "show this help (or `cleak <command> --help`)", .conflicts = "*" },
+	{ "version", 'V', NULL, "show the version", .conflicts = "*" },
+	{ 0 },
+};
 
 static const char *progname = "cleak";
 
@@ -105,6 +112,11 @@ int cli_getopt(const struct cli_command *cmd, int argc, char **argv, const char 
 	return -2;
 }
 
+void cli_print_option_help(const struct cli_option *o, FILE *f)
+{
+	fprintf(f, "%s%s", o->help, o->repeat ? " (repeatable)" : "");
+}
+
 void cli_print_help(const struct cli_command *cmd, FILE *f)
 {
 	const struct cli_option *o;
@@ -120,7 +132,9 @@ void cli_print_help(const struct cli_command *cmd, FILE *f)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->long_name,
 				 o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(f, "  %-26s %s\n", left, o->help);
+		fprintf(f, "  %-26s ", left);
+		cli_print_option_help(o, f);
+		fputc('\n', f);
 	}
 	fprintf(f, "\nExit status: %s\nSee cleak-%s(1).\n", cmd->exits ? cmd->exits :
 		"0 all shown, 1 partial (some threads could not be unwound), 2 nothing "
@@ -241,6 +255,7 @@ bool cli_sleep_ms(uint64_t ms)
 
 static void print_main_help(FILE *f)
 {
+	const struct cli_option *o;
 	size_t i;
 
 	fprintf(f, "Usage: %s <command> [options] <args>\n\n"
@@ -248,35 +263,39 @@ static void print_main_help(FILE *f)
 		"fast, gentle stack dumps with symbols, inlined frames and source lines.\n\n"
 		"Commands:\n", progname);
 	/* Each command's summary, up to its first line break. */
-	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-10s %.*s\n", commands[i]->name,
-			(int)strcspn(commands[i]->summary, "\n"), commands[i]->summary);
-	fprintf(f, "\nOptions:\n"
-		"  -h, --help     show this help (or `%s <command> --help`)\n"
-		"  -V, --version  show the version\n"
-		"\nSee cleak(1).\n", progname);
+	for (i = 0; i < cli_ncommands; i++)
+		fprintf(f, "  %-10s %.*s\n", cli_commands[i]->name,
+			(int)strcspn(cli_commands[i]->summary, "\n"), cli_commands[i]->summary);
+	fprintf(f, "\nOptions:\n");
+	for (o = cli_main_options; o->long_name; o++) {
+		char left[32];
+
+		snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->long_name);
+		fprintf(f, "  %-14s %s\n", left, o->help);
+	}
+	fprintf(f, "\nSee cleak(1).\n");
 }
 
-/* Exact name, or a unique prefix of one (as tmux resolves commands). */
-static const struct cli_command *find_command(const char *name)
+const struct cli_command *cli_find_command(const char *name, bool quiet)
 {
 	const struct cli_command *found = NULL;
 	size_t i, len = strlen(name);
 	int matches = 0;
 
-	for (i = 0; i < NCOMMANDS; i++) {
-		if (strcmp(commands[i]->name, name) == 0)
-			return commands[i];
-		if (strncmp(commands[i]->name, name, len) == 0) {
-			found = commands[i];
+	for (i = 0; i < cli_ncommands; i++) {
+		if (strcmp(cli_commands[i]->name, name) == 0)
+			return cli_commands[i];
+		if (strncmp(cli_commands[i]->name, name, len) == 0) {
+			found = cli_commands[i];
 			matches++;
 		}
 	}
 	if (matches > 1) {
-		cli_error("ambiguous command '%s'", name);
+		if (!quiet)
+			cli_error("ambiguous command '%s'", name);
 		return NULL;
 	}
-	if (!found)
+	if (!found && !quiet)
 		cli_error("unknown command '%s'; `%s --help` lists the commands", name,
 			  progname);
 	return found;
@@ -292,7 +311,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
-		if (argc > 2 && (cmd = find_command(argv[2]))) {
+		if (argc > 2 && (cmd = cli_find_command(argv[2], false))) {
 			cli_print_help(cmd, stdout);
 			return 0;
 		}
@@ -310,7 +329,10 @@ int main(int argc, char **argv)
 			  progname);
 		return EXIT_USAGE;
 	}
-	cmd = find_command(argv[1]);
+	/* Hidden: for the completions, which take every name from it. */
+	if (strcmp(argv[1], "__complete") == 0)
+		return cli_complete(argc - 1, argv + 1);
+	cmd = cli_find_command(argv[1], false);
 	if (!cmd)
 		return EXIT_USAGE;
 	return cmd->run(argc - 1, argv + 1);

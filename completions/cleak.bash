@@ -4,10 +4,9 @@
 # Install as /usr/share/bash-completion/completions/cleak, or source it.
 # Needs bash 4.3 or later and nothing else (not the bash-completion package).
 #
-# Each command has a function _cleak_<command> that holds its options in
-# the `opts` string and its options that take an argument in the
-# `case "$prev"` patterns.  tests/e2e/test_docs.py compares both with
-# `cleak <command> --help`: keep that layout when adding options.
+# The commands, their options and what each option's argument is come from
+# cleak itself, `cleak __complete` (cmd/complete.c prints its tables): no
+# name is written here, so a new option or command needs no change.
 
 # Process ids of the running processes, from /proc.
 _cleak_pids()
@@ -40,212 +39,37 @@ _cleak_files()
 	fi
 }
 
-# cleak stack [options] <pid>
-# Uses words[] and cword from _cleak; $1 is the text being completed.
-_cleak_stack()
+# `cleak __complete options [CMD]` read into the caller's opts (every form)
+# and values (an option that takes an argument -> what to offer for it).
+_cleak_options()
 {
-	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
+	local long short arg value rest
 
-	opts="-a --all -j --json --pretty -F --freeze -n --max-frames
-	      --stack-bytes -t --tid --no-inlines --no-lines -r --raw
-	      --sysroot --debuginfo-path -f --format --nonblocking -h --help"
-
-	# "--sysroot=DIR": complete the value as if it were a word of its own.
-	if [[ ${words[cword]} == --*=* ]]; then
-		prev=${words[cword]%%=*}
-	fi
-	case "$prev" in
-	-n|--max-frames|--stack-bytes|-t|--tid)
-		# A number: nothing to offer.
-		return 0
-		;;
-	--sysroot|--debuginfo-path)
-		_cleak_dirs "$cur"
-		return 0
-		;;
-	-f|--format)
-		COMPREPLY=($(compgen -W "text json go" -- "$cur"))
-		return 0
-		;;
-	esac
-
-	# cleak takes options before and after the pid, and none after "--".
-	for ((i = 2; i < cword; i++)); do
-		word=${words[i]}
-		if [[ -n $dashdash ]]; then
-			((operands++))
-			continue
-		fi
-		case "$word" in
-		--) dashdash=1 ;;
-		--*=*) ;;
-		-n|--max-frames|--stack-bytes|-t|--tid|--sysroot|--debuginfo-path|-f|--format)
-			((i++)) ;;
-		-*) ;;
-		*) ((operands++)) ;;
-		esac
-	done
-	if [[ $cur == -* && -z $dashdash ]]; then
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-		return 0
-	fi
-	((operands > 0)) && return 0	# one pid at a time
-	_cleak_pids "$cur"
+	while IFS=$'\t' read -r long short arg value rest; do
+		opts+=("$long")
+		[[ $short != - ]] && opts+=("$short")
+		[[ $arg == - ]] && continue
+		values[$long]=$value
+		[[ $short != - ]] && values[$short]=$value
+	done < <("$prog" __complete options "$@" 2>/dev/null)
 }
 
-# cleak ps [options]: no operand, options only.
-_cleak_ps()
+# The argument of an option: $1 is what cleak __complete says it is.
+_cleak_value()
 {
-	local cur=$1 opts="-g --go -j --json -h --help"
-
-	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-}
-
-# cleak diff [options] <pid>
-# cleak diff [options] <a.json> <b.json> [c.json...]
-_cleak_diff()
-{
-	local cur=$1 prev=${words[cword - 1]} word opts i first= dashdash=
-
-	opts="-i --interval -c --count -j --json --pretty -a --all --pile
-	      --ignore-top --ignore-created-by --ignore-any --ignore-file
-	      --nonblocking -h --help"
-
-	if [[ ${words[cword]} == --*=* ]]; then
-		prev=${words[cword]%%=*}
-	fi
-	case "$prev" in
-	-i|--interval|-c|--count|--pile|--ignore-top|--ignore-created-by|--ignore-any)
-		# A duration, a number or a function name: nothing to offer.
-		return 0
-		;;
-	--ignore-file)
-		_cleak_files "$cur"
-		return 0
-		;;
+	case "$1" in
+	file) _cleak_files "$cur" ;;
+	dir|dirs) _cleak_dirs "$cur" ;;
+	one-of:*) COMPREPLY=($(compgen -W "${1#one-of:}" -- "$cur")) ;;
 	esac
-
-	for ((i = 2; i < cword; i++)); do
-		word=${words[i]}
-		if [[ -n $dashdash ]]; then
-			[[ -z $first ]] && first=$word
-			continue
-		fi
-		case "$word" in
-		--) dashdash=1 ;;
-		--*=*) ;;
-		-i|--interval|-c|--count|--pile|--ignore-top|--ignore-created-by|--ignore-any|--ignore-file)
-			((i++)) ;;
-		-*) ;;
-		*) [[ -z $first ]] && first=$word ;;
-		esac
-	done
-	if [[ $cur == -* && -z $dashdash ]]; then
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-		return 0
-	fi
-	if [[ -z $first ]]; then
-		# A pid, or the first of the snapshots saved by `cleak stack`.
-		_cleak_pids "$cur"
-		local pids=("${COMPREPLY[@]}")
-		_cleak_files "$cur" '*.json'
-		COMPREPLY+=("${pids[@]}")
-	elif [[ $first == *[!0-9]* ]]; then
-		_cleak_files "$cur" '*.json'	# more snapshots, after the first
-	fi
-	return 0	# nothing after a pid
-}
-
-# cleak check [options] <pid>
-_cleak_check()
-{
-	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
-
-	opts="-j --json --pretty --max-goroutines --max-threads --max-growth -i --interval
-	      --expect-none --ignore-top --ignore-created-by --ignore-any
-	      --ignore-file --settle --nonblocking -h --help"
-
-	if [[ ${words[cword]} == --*=* ]]; then
-		prev=${words[cword]%%=*}
-	fi
-	case "$prev" in
-	--max-goroutines|--max-threads|--max-growth|-i|--interval|--expect-none|--ignore-top|--ignore-created-by|--ignore-any|--settle)
-		# A number, a duration, a regular expression or a function name.
-		return 0
-		;;
-	--ignore-file)
-		_cleak_files "$cur"
-		return 0
-		;;
-	esac
-
-	for ((i = 2; i < cword; i++)); do
-		word=${words[i]}
-		if [[ -n $dashdash ]]; then
-			((operands++))
-			continue
-		fi
-		case "$word" in
-		--) dashdash=1 ;;
-		--*=*) ;;
-		--max-goroutines|--max-threads|--max-growth|-i|--interval|--expect-none|--ignore-top|--ignore-created-by|--ignore-any|--settle|--ignore-file)
-			((i++)) ;;
-		-*) ;;
-		*) ((operands++)) ;;
-		esac
-	done
-	if [[ $cur == -* && -z $dashdash ]]; then
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-		return 0
-	fi
-	((operands > 0)) && return 0	# one pid at a time
-	_cleak_pids "$cur"
-}
-
-# cleak watch [options] <pid>
-_cleak_watch()
-{
-	local cur=$1 prev=${words[cword - 1]} word opts i operands=0 dashdash=
-
-	opts="-i --interval -c --count -j --json -h --help"
-
-	if [[ ${words[cword]} == --*=* ]]; then
-		prev=${words[cword]%%=*}
-	fi
-	case "$prev" in
-	-i|--interval|-c|--count)
-		# A duration or a number: nothing to offer.
-		return 0
-		;;
-	esac
-
-	for ((i = 2; i < cword; i++)); do
-		word=${words[i]}
-		if [[ -n $dashdash ]]; then
-			((operands++))
-			continue
-		fi
-		case "$word" in
-		--) dashdash=1 ;;
-		--*=*) ;;
-		-i|--interval|-c|--count)
-			((i++)) ;;
-		-*) ;;
-		*) ((operands++)) ;;
-		esac
-	done
-	if [[ $cur == -* && -z $dashdash ]]; then
-		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-		return 0
-	fi
-	((operands > 0)) && return 0	# one pid at a time
-	_cleak_pids "$cur"
+	return 0	# "any": a number, a duration, a name: nothing to offer
 }
 
 _cleak()
 {
-	local cur=$2 cmd commands="stack diff check watch ps" j w
-	local -a words=()
+	local cur=$2 prog=${COMP_WORDS[0]} cmd prev word i j w dashdash=
+	local -a words=() opts=() operands=()
+	local -A values=()
 	local cword
 
 	COMPREPLY=()
@@ -263,9 +87,11 @@ _cleak()
 
 	if ((cword == 1)); then
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-h --help -V --version" -- "$cur"))
+			_cleak_options
+			COMPREPLY=($(compgen -W "${opts[*]}" -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+			COMPREPLY=($(compgen -W "$("$prog" __complete commands 2>/dev/null |
+						   cut -f1)" -- "$cur"))
 		fi
 		return 0
 	fi
@@ -274,23 +100,66 @@ _cleak()
 	case "$cmd" in
 	-h|--help|help)
 		# cleak --help <command>
-		((cword == 2)) && COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		((cword == 2)) && COMPREPLY=($(compgen -W "$("$prog" __complete commands \
+					2>/dev/null | cut -f1)" -- "$cur"))
 		return 0
 		;;
 	-*)
 		return 0
 		;;
 	esac
-	# A unique prefix names a command too, as cleak itself accepts.
-	for w in $commands; do
-		if [[ $w == "$cmd"* ]]; then
-			cmd=$w
-			break
-		fi
-	done
-	if declare -F "_cleak_$cmd" >/dev/null; then
-		"_cleak_$cmd" "$cur"
+	# cleak resolves a unique prefix of a command as the command.
+	_cleak_options "$cmd"
+	((${#opts[@]})) || return 0	# not a command
+
+	# "--sysroot=DIR": complete the value as if it were a word of its own.
+	prev=${words[cword - 1]}
+	if [[ ${words[cword]} == --*=* ]]; then
+		prev=${words[cword]%%=*}
 	fi
+	if [[ -n $prev && -n ${values[$prev]+set} ]]; then
+		_cleak_value "${values[$prev]}"
+		return 0
+	fi
+
+	# cleak takes options before and after the operands, and none after "--".
+	for ((i = 2; i < cword; i++)); do
+		word=${words[i]}
+		if [[ -n $dashdash ]]; then
+			operands+=("$word")
+			continue
+		fi
+		case "$word" in
+		--) dashdash=1 ;;
+		--*=*) ;;
+		-*) [[ -n ${values[$word]+set} ]] && ((i++)) ;;
+		*) operands+=("$word") ;;
+		esac
+	done
+	if [[ $cur == -* && -z $dashdash ]]; then
+		COMPREPLY=($(compgen -W "${opts[*]}" -- "$cur"))
+		return 0
+	fi
+	case "$("$prog" __complete operands "$cmd" 2>/dev/null)" in
+	none)
+		# No operand: the options are all there is to offer.
+		[[ -z $dashdash ]] && COMPREPLY=($(compgen -W "${opts[*]}" -- "$cur"))
+		;;
+	pid)
+		((${#operands[@]})) || _cleak_pids "$cur"	# one pid at a time
+		;;
+	pid-or-snapshots)
+		if ((${#operands[@]} == 0)); then
+			# A pid, or the first of the snapshots saved by `cleak stack`.
+			_cleak_pids "$cur"
+			local pids=("${COMPREPLY[@]}")
+			_cleak_files "$cur" '*.json'
+			COMPREPLY+=("${pids[@]}")
+		elif [[ ${operands[0]} == *[!0-9]* ]]; then
+			_cleak_files "$cur" '*.json'	# more snapshots; nothing after a pid
+		fi
+		;;
+	esac
 	return 0
 }
 

@@ -3,7 +3,7 @@
 # Installs only what is missing; uses sudo when not root.
 set -eu
 PKGS="gcc g++ make pkg-config libc6-dev libunwind-dev libdw-dev libelf-dev libjson-c-dev \
-libiberty-dev linux-libc-dev python3 groff-base util-linux procps iproute2 valgrind"
+libiberty-dev linux-libc-dev python3 groff-base util-linux procps iproute2 valgrind zsh fish"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

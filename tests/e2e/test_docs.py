@@ -3,10 +3,17 @@
 `cleak --help` and `cleak <command> --help` are the reference: they are
 printed from the command and option tables in cmd/.  Every command must
 have its entry in man/cleak.1 and its own man/cleak-<command>.1, and every
-option of a command must be documented there and completed by
-completions/cleak.bash, completions/_cleak (zsh) and completions/cleak.fish,
-with the same short and long names and, for the option's argument, the
-same kind (a flag or an option that takes a value).
+option of a command must be documented there, with the same short and long
+names and, for the option's argument, the same kind (a flag or an option
+that takes a value).
+
+The completions (completions/cleak.bash, completions/_cleak for zsh and
+completions/cleak.fish) name no option: they ask the hidden
+`cleak __complete`, which prints the same tables.  So its rows must be
+those of the help, and each script, run by its shell, must offer the
+commands, each command's options, the values of an option that has fixed
+ones, files, directories and pids where they belong, and nothing where an
+option takes a number or a name.
 
 Failures name what is missing where, e.g.
     man/cleak-stack.1 OPTIONS: missing --freeze, -F
@@ -14,10 +21,11 @@ Failures name what is missing where, e.g.
 import glob
 import os
 import re
-import shlex
 import shutil
 import subprocess
+import tempfile
 
+import shells
 from harness import ROOT, check, cleak
 
 MAN_DIR = os.path.join(ROOT, "man")
@@ -74,15 +82,22 @@ def help_sections(text):
     return sections
 
 
+def help_rows(text):
+    """[(short or None, long, argument name or None, description)] from the
+    Options section of a help."""
+    rows = []
+    for line in help_sections(text).get("Options", []):
+        m = re.match(r"^\s+(?:(-[A-Za-z0-9]),\s+)?(--[A-Za-z0-9][\w-]*)"
+                     r"(?:[ =]([A-Z][A-Z0-9_]*|<[\w-]+>)(?=\s|$))?\s*(.*)$", line)
+        if m:
+            rows.append(m.groups())
+    return rows
+
+
 def parse_help_options(text):
     """{option: argument name or None} from the Options section of a help."""
     opts = {}
-    for line in help_sections(text).get("Options", []):
-        m = re.match(r"^\s+(?:(-[A-Za-z0-9]),\s+)?(--[A-Za-z0-9][\w-]*)"
-                     r"(?:[ =]([A-Z][A-Z0-9_]*|<[\w-]+>)(?=\s|$))?", line)
-        if not m:
-            continue
-        short, long_, arg = m.groups()
+    for short, long_, arg, _ in help_rows(text):
         opts[long_] = arg
         if short:
             opts[short] = arg
@@ -179,217 +194,215 @@ def man_mentions(path):
     return set(m for m in OPT_RE.findall(text) if m.startswith("--"))
 
 
-# ---- completions ---------------------------------------------------------
+# ---- cleak __complete ----------------------------------------------------
 
-def strip_shell_comments(text):
-    """Shell text without its comments: a '#' that starts a word outside
-    quotes, up to the end of the line."""
-    out, quote, i = [], None, 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == quote:
-                quote = None
-            elif c == "\\" and quote == '"':
-                out.append(c)
-                i += 1
-                c = text[i] if i < len(text) else ""
-        elif c in "'\"":
-            quote = c
-        elif c == "\\":
-            out.append(c)
-            i += 1
-            c = text[i] if i < len(text) else ""
-        elif c == "#" and (i == 0 or text[i - 1] in " \t\n;"):
-            while i < len(text) and text[i] != "\n":
-                i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
+COMPLETE_FIELDS = ("long", "short", "arg", "value", "repeat", "conflicts", "help")
+VALUES = ("any", "file", "dir", "dirs")
 
 
-def shell_functions(text):
-    """{name: body} of the functions defined at the start of a line."""
-    funcs = {}
-    pattern = re.compile(r"^(?:function\s+)?([\w-]+)\s*\(\)\s*\n?\s*\{\s*$(.*?)^\}\s*$",
-                         re.M | re.S)
-    for m in pattern.finditer(text):
-        funcs[m.group(1)] = m.group(2)
-    return funcs
+def complete_lines(*args):
+    """The lines `cleak __complete ARGS` prints (the tables for the shells)."""
+    proc = cleak("__complete", *args)
+    check(proc.returncode == 0 and not proc.stderr, "`cleak __complete %s` exited %d: %s"
+          % (" ".join(args), proc.returncode, proc.stderr))
+    return proc.stdout.splitlines()
 
 
-def quoted_strings(text):
-    return [m.group(2) for m in re.finditer(r"(['\"])(.*?)\1", text, re.S)]
+def complete_options(cmd=None):
+    """The rows of `cleak __complete options [CMD]` as dicts, None for "-"."""
+    args = ("options", cmd) if cmd else ("options",)
+    rows = []
+    for line in complete_lines(*args):
+        fields = line.split("\t")
+        check(len(fields) == len(COMPLETE_FIELDS), "`cleak __complete %s`: %r has %d "
+              "fields, not %d" % (" ".join(args), line, len(fields), len(COMPLETE_FIELDS)))
+        rows.append({k: None if v == "-" else v for k, v in zip(COMPLETE_FIELDS, fields)})
+    return rows
 
 
-def case_patterns(text):
-    """Options in the patterns of `case` arms: `-n|--max-frames)`."""
-    found = set()
-    for m in re.finditer(r"^\s*\(?\s*([^\s()'\"]+)\)", text, re.M):
-        for alt in m.group(1).split("|"):
-            if OPT_RE.fullmatch(alt):
-                found.add(alt)
-    return found
-
-
-def bash_section(text, func):
-    """{option: takes an argument} completed by bash function `func`."""
-    body = strip_shell_comments(shell_functions(text).get(func, ""))
-    with_arg = case_patterns(body)
+def complete_names(rows):
+    """{option: argument name or None}, as parse_help_options gives."""
     opts = {}
-    for s in quoted_strings(body):
-        for name in OPT_RE.findall(s):
-            opts[name] = name in with_arg
+    for r in rows:
+        opts[r["long"]] = r["arg"]
+        if r["short"]:
+            opts[r["short"]] = r["arg"]
     return opts
 
 
-def zsh_section(text, func):
-    """{option: takes an argument} from the _arguments specs in `func`."""
-    body = strip_shell_comments(shell_functions(text).get(func, ""))
-    opts = {}
-    for line in body.splitlines():
-        # Descriptions in [...] are prose; what follows them says whether
-        # the option takes an argument (":message:action").
-        spec = re.sub(r"\[[^\]]*\]", "", line)
-        names = set()
-        for s in quoted_strings(spec) + re.findall(r"\{([^{}]*)\}", spec):
-            names.update(OPT_RE.findall(s))
-        takes_arg = ":" in spec
-        for name in names:
-            opts[name] = opts.get(name, False) or takes_arg
-    return opts
-
-
-FISH_WITH_VALUE = {
-    "-c": "command", "--command": "command", "-n": "condition", "--condition": "condition",
-    "-s": "short", "--short-option": "short", "-l": "long", "--long-option": "long",
-    "-o": "old", "--old-option": "old", "-a": "arguments", "--arguments": "arguments",
-    "-d": "description", "--description": "description", "-w": "wraps", "--wraps": "wraps",
-    "-p": "path", "--path": "path",
-}
-FISH_TAKES_ARG = {"-r", "--require-parameter", "-x", "--exclusive"}
-
-
-def fish_completes(text):
-    """Each `complete` command as a dict of its parts."""
-    entries = []
-    text = re.sub(r"\\\n", " ", text)
-    for line in text.splitlines():
-        line = line.strip()
-        if not line.startswith("complete"):
-            continue
-        words = shlex.split(line, comments=True)
-        entry = {"short": [], "long": [], "old": [], "arguments": [], "condition": "",
-                 "takes_arg": False}
-        i = 1
-        while i < len(words):
-            w = words[i]
-            key, value = w, None
-            if w.startswith("--") and "=" in w:
-                key, value = w.split("=", 1)
-            elif re.fullmatch(r"-[a-zA-Z].+", w) and w[:2] in FISH_WITH_VALUE:
-                key, value = w[:2], w[2:]
-            if key in FISH_WITH_VALUE:
-                if value is None:
-                    i += 1
-                    value = words[i] if i < len(words) else ""
-                part = FISH_WITH_VALUE[key]
-                if isinstance(entry.get(part), list):
-                    entry[part].append(value)
-                else:
-                    entry[part] = value
-            elif key in FISH_TAKES_ARG:
-                entry["takes_arg"] = True
-            i += 1
-        entries.append(entry)
-    return entries
-
-
-def fish_scope(entry):
-    """The command an entry completes options of, "" for before the command."""
-    cond = re.split(r"[\s;]+", entry["condition"])
-    if "__fish_seen_subcommand_from" in cond and "not" not in cond:
-        return set(cond[cond.index("__fish_seen_subcommand_from") + 1:])
-    return {""}
-
-
-def fish_section(text, cmd):
-    opts = {}
-    for e in fish_completes(text):
-        if cmd not in fish_scope(e):
-            continue
-        names = (["-" + s for s in e["short"]] + ["--" + s for s in e["long"]]
-                 + ["-" + s for s in e["old"]])
-        for name in names:
-            opts[name] = e["takes_arg"]
-    return opts
-
-
-def completion_options(shell, text, cmd):
-    """{option: takes an argument} that a completion file offers for `cmd`
-    ("" for the options that come before the command)."""
-    if shell == "bash":
-        return bash_section(text, "_cleak_" + cmd if cmd else "_cleak")
-    if shell == "zsh":
-        return zsh_section(text, "_cleak_" + cmd if cmd else "_cleak")
-    return fish_section(text, cmd)
-
-
-def completion_commands(shell, text):
-    """The command names that a completion file offers in first position."""
-    if shell == "fish":
-        names = set()
-        for e in fish_completes(text):
-            if fish_scope(e) == {""}:
-                for a in e["arguments"]:
-                    if not a.startswith("("):
-                        names.update(a.split())
-        return names
-    body = strip_shell_comments(shell_functions(text).get("_cleak", ""))
-    names = set()
-    for s in quoted_strings(body):
-        if shell == "zsh":
-            # _describe's "name:description" entries
-            m = re.match(r"^([a-z][\w-]*):", s)
-            if m:
-                names.add(m.group(1))
-        else:
-            names.update(s.split())
-    return names
-
-
-def completion_problems(path, shell, cmd, want):
-    """Problems of completion file `path` for `cmd` against {option: arg}."""
-    text = read(path)
-    have = completion_options(shell, text, cmd)
-    what = "`cleak %s`" % cmd if cmd else "`cleak` (before the command)"
-    where = "%s, %s" % (rel(path), what)
-    if not have and want:
-        hint = {"bash": "a function _cleak_%s" % cmd if cmd else "a function _cleak",
-                "zsh": "a function _cleak_%s" % cmd if cmd else "a function _cleak",
-                "fish": "complete lines with -n '__fish_seen_subcommand_from %s'" % cmd
-                        if cmd else "complete lines with -n __fish_use_subcommand"}[shell]
-        return ["%s: no options found (expected %s)" % (where, hint)]
-    help_name = "`cleak %s --help`" % cmd if cmd else "`cleak --help`"
-    problems = describe_diff(where, set(want), set(have), help_name)
-    if cmd:
-        for name in sorted(set(want) & set(have), key=sort_key):
-            if bool(want[name]) != have[name]:
-                if want[name]:
-                    problems.append("%s: %s takes an argument (%s) but is completed as a flag"
-                                    % (where, name, want[name]))
-                else:
-                    problems.append("%s: %s is a flag but is completed as taking an argument"
-                                    % (where, name))
+def complete_problems(cmd, help_text):
+    """Where `cleak __complete options [CMD]` differs from the help: the
+    names, the argument and the description of each option, and whether
+    what it says for the shells fits."""
+    what = "`cleak __complete options%s`" % (" " + cmd if cmd else "")
+    help_name = "`cleak %s--help`" % (cmd + " " if cmd else "")
+    rows = {r["long"]: r for r in complete_options(cmd)}
+    want = {long_: (short, arg, desc) for short, long_, arg, desc in help_rows(help_text)}
+    names = parse_help_options(help_text)
+    problems = describe_diff(what, set(want), set(rows), help_name)
+    for long_ in sorted(set(want) & set(rows), key=sort_key):
+        r, (short, arg, desc) = rows[long_], want[long_]
+        for field, value in (("short", short), ("arg", arg), ("help", desc)):
+            if r[field] != value:
+                problems.append("%s: %s has %s %r where %s has %r"
+                                % (what, long_, field, r[field], help_name, value))
+        value = r["value"] or ""
+        if arg is None and value:
+            problems.append("%s: %s is a flag but has a value to complete (%s)"
+                            % (what, long_, value))
+        if arg is not None and value not in VALUES and not value.startswith("one-of:"):
+            problems.append("%s: %s takes %s, but its value is %r, not one of %s or "
+                            "one-of:..." % (what, long_, arg, value, ", ".join(VALUES)))
+        choices = value[len("one-of:"):].split() if value.startswith("one-of:") else []
+        unnamed = [c for c in choices if not re.search(r"\b%s\b" % re.escape(c), desc)]
+        if value.startswith("one-of:") and (len(choices) < 2 or unnamed):
+            problems.append("%s: %s completes %s, which its help (%r) does not name"
+                            % (what, long_, " ".join(unnamed or choices), desc))
+        if r["repeat"] not in ("repeat", "once") or \
+           (r["repeat"] == "repeat") != desc.endswith("(repeatable)"):
+            problems.append("%s: %s is %r to repeat, its help says %r"
+                            % (what, long_, r["repeat"], desc))
+        stray = [c for c in (r["conflicts"] or "").split() if c != "*" and c not in names]
+        if stray:
+            problems.append("%s: %s conflicts with %s, which %s does not list"
+                            % (what, long_, ", ".join(stray), help_name))
     return problems
 
+
+def usage_operands(help_text):
+    """What `cleak __complete operands` should say for a command, from the
+    arguments on its Usage line."""
+    m = re.match(r"Usage: \S+ \S+ \[options\] ?(.*)$", help_text.splitlines()[0])
+    check(m, "no Usage line in %r" % help_text[:200])
+    args = m.group(1).strip()
+    if not args:
+        return "none"
+    if args == "<pid>":
+        return "pid"
+    if args.startswith("<pid> |") and ".json" in args:
+        return "pid-or-snapshots"
+    return "(%s)" % args
+
+
+# ---- the completion scripts, run by their shells --------------------------
+
+# Files in the directory where the shells complete.
+FILE, SNAPSHOT, DIR = "rules.txt", "snap.json", "subdir"
+
+
+def completion_cases():
+    """(line, source, exact, has, lacks, pids) for each line a script must
+    complete: the candidates are `exact` if it is not None, include `has`,
+    include none of `lacks`, and include a process id if `pids` is True,
+    none if it is False.  `source` names where the expectation comes from."""
+    cases = []
+
+    def case(line, source, exact=None, has=(), lacks=(), pids=None):
+        cases.append((line, source, exact, set(has), set(lacks), pids))
+
+    cmds = help_commands()
+    case("cleak ", "`cleak --help`", exact=set(cmds))
+    case("cleak -", "`cleak --help`", exact=set(parse_help_options(main_help())))
+    case("cleak --help ", "`cleak --help`", exact=set(cmds))
+    for cmd in cmds:
+        text = command_help(cmd)
+        source = "`cleak %s --help`" % cmd
+        table = "`cleak __complete options %s`" % cmd
+        rows = {r["long"]: r for r in complete_options(cmd)}
+        operands = usage_operands(text)
+        case("cleak %s -" % cmd, source, exact=set(parse_help_options(text)))
+        for short, long_, arg, _ in help_rows(text):
+            r = rows.get(long_)
+            if not r:
+                continue	# test_docs_command_options says so
+            value = r["value"] or ""
+            for name in (n for n in (short, long_) if n):
+                line = "cleak %s %s " % (cmd, name)
+                if arg is None:
+                    # A flag: what follows is what would follow without it,
+                    # unless it takes the whole line (--help).
+                    if r["conflicts"] != "*" and operands != "none":
+                        case(line, source, pids=True)
+                    if r["conflicts"] != "*" and "--help" in rows:
+                        case(line + "-", source, has={"--help"})
+                elif value.startswith("one-of:"):
+                    case(line, table, exact=set(value[len("one-of:"):].split()))
+                elif value == "file":
+                    case(line, table, has={FILE}, pids=False)
+                elif value in ("dir", "dirs"):
+                    case(line, table, has={DIR}, lacks={FILE}, pids=False)
+                else:
+                    case(line, table, exact=set())
+            if r["repeat"] == "repeat":
+                case("cleak %s %s %s-" % (cmd, long_, "x " if arg else ""), table,
+                     has={long_})
+            if value.startswith("one-of:"):
+                case("cleak %s %s=" % (cmd, long_), table,
+                     exact=set(value[len("one-of:"):].split()))
+            if value == "dirs":
+                case("cleak %s %s %s:sub" % (cmd, long_, FILE), table, has={DIR},
+                     lacks={FILE})
+        if operands == "pid":
+            case("cleak %s " % cmd, source, pids=True)
+            case("cleak %s 1 " % cmd, source, pids=False)	# one pid at a time
+        elif operands == "pid-or-snapshots":
+            case("cleak %s " % cmd, source, has={SNAPSHOT}, pids=True)
+            case("cleak %s %s " % (cmd, SNAPSHOT), source, has={SNAPSHOT}, pids=False)
+            case("cleak %s 1 " % cmd, source, exact=set())
+        else:
+            case("cleak %s " % cmd, source, pids=False)
+    return cases
+
+
+def candidate(word):
+    """A candidate as the checks compare it: fish prints "--format=go" and
+    "dir1:subdir/" whole, the others only what follows the '=' or ':'."""
+    if word.startswith("--") and "=" in word:
+        word = word.split("=", 1)[1]
+    return word.rsplit(":", 1)[-1].rstrip("/")
+
+
+def completion_run_problems(shell, syntax, offers):
+    """Problems of completion script `shell` run by that shell: `syntax`
+    is the command that parses it without running it, `offers` one of the
+    functions of shells.py."""
+    path = COMPLETIONS[shell]
+    if not shutil.which(shell):
+        print("skipped: %s is not installed here (apt-get install %s), so %s was not run"
+              % (shell, shell, rel(path)))
+        return []
+    proc = subprocess.run(syntax + [path], capture_output=True, text=True, timeout=30)
+    if proc.returncode != 0:
+        return ["%s: %s rejects it:\n%s" % (rel(path), " ".join(syntax), proc.stderr.strip())]
+    cases = completion_cases()
+    with tempfile.TemporaryDirectory() as cwd:
+        for name in (FILE, SNAPSHOT):
+            open(os.path.join(cwd, name), "w").close()
+        os.mkdir(os.path.join(cwd, DIR))
+        got = offers(path, [c[0] for c in cases], cwd)
+    problems = []
+    for line, source, exact, has, lacks, pids in cases:
+        words = set(candidate(w) for w in got[line])
+        numbers = sorted(w for w in words if w.isdigit())
+        where = "%s, offered for `%s<Tab>`" % (rel(path), line)
+        if exact is not None:
+            problems += describe_diff(where, exact, words, source)
+        if has - words:
+            problems.append("%s: missing %s" % (where, ", ".join(sorted(has - words))))
+        if lacks & words:
+            problems.append("%s: has %s" % (where, ", ".join(sorted(lacks & words))))
+        if pids and not numbers:
+            problems.append("%s: no process id, where %s takes one" % (where, source))
+        if pids is False and numbers and exact is None:
+            problems.append("%s: has process ids (%s ...), where %s takes none"
+                            % (where, " ".join(numbers[:3]), source))
+    return problems
 
 # ---- tests ---------------------------------------------------------------
 
 def test_docs_commands():
-    """`cleak --help` commands = man/cleak.1 COMMANDS; each has its page and
-    appears in every completion file."""
+    """`cleak --help` commands = man/cleak.1 COMMANDS = `cleak __complete
+    commands`; each has its page; `__complete` itself is in neither."""
     cmds = help_commands()
     page = os.path.join(MAN_DIR, "cleak.1")
     documented, commands_text = man_commands(page)
@@ -403,54 +416,84 @@ def test_docs_commands():
            "cleak-%s (1)" % cmd not in commands_text:
             problems.append("%s COMMANDS: %s does not refer to cleak-%s(1)"
                             % (rel(page), cmd, cmd))
-    for shell, path in sorted(COMPLETIONS.items()):
-        offered = completion_commands(shell, read(path))
-        for cmd in cmds:
-            if cmd not in offered:
-                problems.append("%s: does not offer the command %s" % (rel(path), cmd))
+    # Each command's name and its summary, as --help lists them.
+    listed = []
+    for line in help_sections(main_help())["Commands"]:
+        m = re.match(r"^  ([a-z][\w-]*)\s{2,}(\S.*)$", line)
+        if m:
+            listed.append(m.groups())
+    for line in complete_lines("commands"):
+        if tuple(line.split("\t")) not in listed:
+            problems.append("`cleak __complete commands` prints %r, which `cleak --help` "
+                            "does not list" % line)
+    names = [line.split("\t")[0] for line in complete_lines("commands")]
+    if names != cmds:
+        problems.append("`cleak __complete commands` lists %s, `cleak --help` %s"
+                        % (" ".join(names), " ".join(cmds)))
+    for path in [None] + sorted(glob.glob(os.path.join(MAN_DIR, "*.1"))):
+        text = main_help() if path is None else read(path)
+        if "__complete" in text:
+            problems.append("%s names the hidden `cleak __complete`"
+                            % (rel(path) if path else "`cleak --help`"))
     check(not problems, "\n".join(problems))
 
 
 def test_docs_global_options():
-    """The options before the command: help = cleak.1 = completions."""
+    """The options before the command: help = cleak.1 = `cleak __complete
+    options`."""
     want = parse_help_options(main_help())
     check(want, "found no option in the Options section of `cleak --help`")
     page = os.path.join(MAN_DIR, "cleak.1")
     problems = describe_diff("%s OPTIONS" % rel(page), set(want), set(man_options(page)),
                              "`cleak --help`")
-    for shell, path in sorted(COMPLETIONS.items()):
-        problems += completion_problems(path, shell, "", want)
-    check(not problems, "\n".join(problems))
+    problems += complete_problems(None, main_help())
+    problems += describe_diff("%s OPTIONS" % rel(page), set(complete_names(complete_options())),
+                              set(man_options(page)), "`cleak __complete options`")
+    check(not problems, "\n".join(dict.fromkeys(problems)))
+
+
+def man_option_problems(page, want, want_name):
+    """Where the OPTIONS of man page `page` differ from {option: argument}:
+    names, and whether each takes an argument."""
+    documented = man_options(page)
+    where = "%s OPTIONS" % rel(page)
+    problems = describe_diff(where, set(want), set(documented), want_name)
+    for name in sorted(set(want) & set(documented), key=sort_key):
+        if bool(want[name]) != documented[name]:
+            problems.append("%s: %s %s" % (where, name,
+                            "takes an argument (%s) but none is shown" % want[name]
+                            if want[name] else "is a flag but is shown with an argument"))
+    return problems
 
 
 def test_docs_command_options():
-    """Each command's options: help = its man page = each completion file."""
+    """Each command's options: help = its man page = `cleak __complete
+    options <command>`, and its operands are those of its Usage line."""
     problems = []
     for cmd in help_commands():
-        want = parse_help_options(command_help(cmd))
+        text = command_help(cmd)
+        want = parse_help_options(text)
         if not want:
             problems.append("found no option in `cleak %s --help`" % cmd)
             continue
+        problems += complete_problems(cmd, text)
+        operands = complete_lines("operands", cmd)
+        if operands != [usage_operands(text)]:
+            problems.append("`cleak __complete operands %s` prints %s, its Usage line says %s"
+                            % (cmd, operands, usage_operands(text)))
         page = os.path.join(MAN_DIR, "cleak-%s.1" % cmd)
         if not os.path.exists(page):
             problems.append("%s is missing (the page of `cleak %s`)" % (rel(page), cmd))
         else:
-            documented = man_options(page)
-            where = "%s OPTIONS" % rel(page)
-            problems += describe_diff(where, set(want), set(documented),
-                                      "`cleak %s --help`" % cmd)
-            for name in sorted(set(want) & set(documented), key=sort_key):
-                if bool(want[name]) != documented[name]:
-                    problems.append("%s: %s %s" % (where, name,
-                                    "takes an argument (%s) but none is shown" % want[name]
-                                    if want[name] else "is a flag but is shown with an argument"))
+            problems += man_option_problems(page, want, "`cleak %s --help`" % cmd)
+            problems += man_option_problems(page, complete_names(complete_options(cmd)),
+                                            "`cleak __complete options %s`" % cmd)
             stray = sorted(man_mentions(page) - set(want), key=sort_key)
             if stray:
                 problems.append("%s mentions %s, which `cleak %s --help` does not list"
                                 % (rel(page), ", ".join(stray), cmd))
-        for shell, path in sorted(COMPLETIONS.items()):
-            problems += completion_problems(path, shell, cmd, want)
-    check(not problems, "\n".join(problems))
+    # A page that lacks an option lacks it against both: say so once.
+    check(not problems, "\n".join(dict.fromkeys(problems)))
 
 
 def test_docs_man_pages_render():
@@ -513,44 +556,19 @@ def test_docs_go_release_range():
           % (oldest, newest, "\n  ".join(problems)))
 
 
-def bash_offers(path, words):
-    """What the bash completion offers for a command line; the last word is
-    the one being completed."""
-    script = ('source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); '
-              'COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=(); '
-              '_cleak cleak "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"; '
-              'printf "%s\\n" "${COMPREPLY[@]}"')
-    proc = subprocess.run(["bash", "--norc", "-c", script, "bash", path] + words,
-                          capture_output=True, text=True, timeout=30)
-    check(proc.returncode == 0 and not proc.stderr,
-          "%s failed for `%s`: %s" % (rel(path), " ".join(words), proc.stderr))
-    return set(w for w in proc.stdout.splitlines() if w)
+def test_docs_completions_bash():
+    """completions/cleak.bash, run by bash, offers what the help lists."""
+    problems = completion_run_problems("bash", ["bash", "-n"], shells.bash_offers)
+    check(not problems, "\n".join(problems))
 
 
-def test_docs_completions_run():
-    """The completion files parse, and bash offers what the help lists."""
-    problems = []
-    checks = [("bash", ["bash", "-n"]), ("zsh", ["zsh", "-n"]),
-              ("fish", ["fish", "--no-execute"])]
-    for shell, argv in checks:
-        if not shutil.which(argv[0]):
-            continue	# the shell is not installed here: nothing to run
-        proc = subprocess.run(argv + [COMPLETIONS[shell]], capture_output=True, text=True,
-                              timeout=30)
-        if proc.returncode != 0:
-            problems.append("%s: %s rejects it:\n%s"
-                            % (rel(COMPLETIONS[shell]), " ".join(argv), proc.stderr.strip()))
-    if shutil.which("bash") and not problems:
-        path = COMPLETIONS["bash"]
-        cmds = help_commands()
-        problems += describe_diff("%s offers for `cleak <TAB>`" % rel(path), set(cmds),
-                                  bash_offers(path, ["cleak", ""]), "`cleak --help`")
-        problems += describe_diff("%s offers for `cleak -<TAB>`" % rel(path),
-                                  set(parse_help_options(main_help())),
-                                  bash_offers(path, ["cleak", "-"]), "`cleak --help`")
-        for cmd in cmds:
-            problems += describe_diff("%s offers for `cleak %s -<TAB>`" % (rel(path), cmd),
-                                      set(parse_help_options(command_help(cmd))),
-                                      bash_offers(path, ["cleak", cmd, "-"]),
-                                      "`cleak %s --help`" % cmd)
+def test_docs_completions_zsh():
+    """completions/_cleak, run by zsh, offers what the help lists."""
+    problems = completion_run_problems("zsh", ["zsh", "-n"], shells.zsh_offers)
+    check(not problems, "\n".join(problems))
+
+
+def test_docs_completions_fish():
+    """completions/cleak.fish, run by fish, offers what the help lists."""
+    problems = completion_run_problems("fish", ["fish", "--no-execute"], shells.fish_offers)
     check(not problems, "\n".join(problems))
