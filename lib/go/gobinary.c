@@ -13,7 +13,7 @@
 #include "target/target.h"
 #include "go/gobinary.h"
 #include "go/gowait.h"
-#include "native/modules.h"
+#include "elffile.h"
 
 #include <errno.h>
 #include <fcntl.h>

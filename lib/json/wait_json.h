@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The JSON form of a snapshot's parts: waits and deadlocks (wait_json.c),
- * goroutines (go_json.c), frames, and the readers of members they share
- * (snapshot.c). */
+ * goroutines (go_json.c), frames and the readers of members they share
+ * (fields_json.c), put together by snapshot_json.c. */
 #ifndef CLEAK_WAIT_JSON_H
 #define CLEAK_WAIT_JSON_H
 
@@ -18,7 +18,7 @@ int cleak__read_wait(struct cleak_snapshot *snap, json_object *jw, struct cleak_
 		     size_t index);
 int cleak__read_deadlocks(struct cleak_snapshot *snap, json_object *jd);
 
-/* snapshot.c: one frame, of a thread or a goroutine; `what`, `index`
+/* fields_json.c: one frame, of a thread or a goroutine; `what`, `index`
  * and `i` place it in error messages. */
 void cleak__write_frame(struct cleak__jw *w, const struct cleak_frame *f);
 int cleak__read_frame(struct cleak_snapshot *snap, json_object *jf, struct cleak_frame *f,
@@ -35,9 +35,11 @@ void cleak__write_chan(struct cleak__jw *w, const struct cleak_go_chan *c);
 void cleak__write_go(struct cleak__jw *w, const struct cleak_snapshot *snap);
 int cleak__read_go(struct cleak_snapshot *snap, json_object *root);
 
-/* snapshot.c: members of a JSON object; missing or null gives the default. */
+/* fields_json.c: members of a JSON object; missing or null gives the default. */
 const char *cleak__json_str(json_object *o, const char *key);
 int64_t cleak__json_int(json_object *o, const char *key, int64_t dflt);
 bool cleak__json_bool(json_object *o, const char *key);
+/* A "0x..." string member; 0 when missing. */
+uint64_t cleak__json_hex(json_object *o, const char *key);
 
 #endif

@@ -172,21 +172,6 @@ static int compute_layout(struct cleak__modules *mods, struct cleak__module *mod
 	return 0;
 }
 
-bool cleak__map_fd(int fd, const uint8_t **image, size_t *len)
-{
-	struct stat st;
-	void *p;
-
-	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		return false;
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return false;
-	*image = p;
-	*len = (size_t)st.st_size;
-	return true;
-}
-
 static void module_open(struct cleak__modules *mods, struct cleak__module *mod)
 {
 	const struct cleak_snapshot *snap = mods->snap;
@@ -255,26 +240,6 @@ struct cleak__module *cleak__modules_at(struct cleak__modules *mods, uint64_t ad
 }
 
 /* The section `name` of `elf`, as bytes of `image`. */
-const uint8_t *cleak__elf_section(Elf *elf, const uint8_t *image, size_t image_len,
-				   const char *name, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *n;
-
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, sh) || sh->sh_type == SHT_NOBITS)
-			continue;
-		n = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (n && strcmp(n, name) == 0)
-			return sh->sh_offset + sh->sh_size <= image_len ? image + sh->sh_offset
-									 : NULL;
-	}
-	return NULL;
-}
-
 /* Turn an index into the table's 32-bit pairs; frees the index. */
 static const struct cleak__cfi_table *adopt_index(struct cleak__cfi_table *t,
 						  struct cleak__eh_entry *e, size_t n)

@@ -6,17 +6,12 @@
 #ifndef CLEAK_MODULES_H
 #define CLEAK_MODULES_H
 
+#include "elffile.h"
 #include "internal.h"
 
 #include <gelf.h>
 #include <libelf.h>
 
-/* A whole file, mapped read-only; false for an empty or unmappable file. */
-bool cleak__map_fd(int fd, const uint8_t **image, size_t *len);
-/* The bytes of section `name` of an ELF mapped at `image` (not SHT_NOBITS),
- * its header in *sh; NULL when absent or past the file's end. */
-const uint8_t *cleak__elf_section(Elf *elf, const uint8_t *image, size_t image_len,
-				  const char *name, GElf_Shdr *sh);
 
 /* A search table in .eh_frame_hdr's format that libunwind can read. */
 struct cleak__cfi_table {
