@@ -45,6 +45,9 @@ struct cleak__strpool *cleak__snapshot_pool(struct cleak_snapshot *snap);
 void cleak__snapshot_drop_threads(struct cleak_snapshot *snap);
 void cleak__snapshot_drop_wait_facts(struct cleak_snapshot *snap);
 void cleak__snapshot_drop_deadlocks(struct cleak_snapshot *snap);
+/* Say why a thread is incomplete (msg: heap, may be NULL), replacing
+ * what was said before. */
+void cleak__thread_set_error(struct cleak_thread *t, char *msg);
 /* A thread's copies of the memory its blocking call points at. */
 void cleak__drop_waitmem(struct cleak_thread *t);
 void cleak__go_free(struct cleak_go *go);

@@ -182,6 +182,12 @@ const struct cleak_mapping *cleak__find_mapping(const struct cleak_mapping *maps
 	return NULL;
 }
 
+void cleak__thread_set_error(struct cleak_thread *t, char *msg)
+{
+	free(t->error);
+	t->error = msg;
+}
+
 const struct cleak_thread *cleak_snapshot_thread(const struct cleak_snapshot *snap, pid_t tid)
 {
 	size_t i;

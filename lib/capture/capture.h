@@ -10,9 +10,10 @@
 
 #include "internal.h"
 
-/* capture.c: would a ptrace stop make this blocked call fail with EINTR? */
+/* thread.c: would a ptrace stop make this blocked call fail with EINTR? */
 bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args);
-/* Why a thread read without a stop stays unstopped; NULL if it may be stopped. */
+/* capture.c: why a thread read without a stop stays unstopped; NULL if it
+ * may be stopped. */
 const char *cleak__why_never_stopped(const struct cleak_snapshot *snap,
 				     const struct cleak_thread *t);
 
@@ -44,5 +45,39 @@ size_t cleak__wait_fds(const struct cleak_thread *t, int *fds, size_t max);
 int cleak__collect_wait_facts(struct cleak_snapshot *snap);
 /* Copy (again) the memory a thread's blocking call points at. */
 void cleak__copy_waitmem(pid_t pid, struct cleak_thread *t);
+
+/* thread.c: one thread, as the default mode takes it. */
+struct cleak__pending_detach;
+struct cleak__syscall;
+/* Read /proc/<pid>/maps again (and forget the files opened for the old). */
+int cleak__reload_maps(struct cleak_snapshot *snap);
+/* Its live stack from sp up, at most limit bytes. */
+void cleak__copy_stack(struct cleak_snapshot *snap, struct cleak_thread *t, uint64_t sp,
+		       size_t limit);
+/* stat, wchan and syscall; 0, or -errno when the thread is gone. */
+int cleak__read_thread_lines(pid_t pid, struct cleak_thread *t);
+/* Stop it, copy registers and stack, let it go; one that does not stop in
+ * time is left in pending. */
+int cleak__capture_stopped(struct cleak_snapshot *snap, struct cleak_thread *t, size_t limit,
+			   struct cleak__pending_detach *pending);
+/* Copy a thread blocked in sc without a stop; false if it moved. */
+bool cleak__capture_blocked(struct cleak_snapshot *snap, struct cleak_thread *t, int taskfd,
+			    const struct cleak__syscall *sc, size_t limit);
+void cleak__mark_vanished(struct cleak_snapshot *snap, struct cleak_thread *t);
+/* Read it, stopped only if it must be (and allow_stop_blocked allows). */
+void cleak__capture_thread(struct cleak_snapshot *snap, struct cleak_thread *t, size_t limit,
+			   bool allow_stop_blocked, struct cleak__pending_detach *pending);
+/* Threads /proc lists now that the snapshot lacks: how many, or -errno. */
+int cleak__add_new_threads(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
+			   size_t *cap);
+/* A Go program's goroutines; a failure is said in go->error, not returned. */
+enum cleak__go_mode;
+void cleak__capture_goroutines(struct cleak_snapshot *snap, enum cleak__go_mode mode,
+			       size_t limit);
+
+/* freeze.c: every thread stopped at once; -EAGAIN when a thread left
+ * asleep woke meanwhile (capture again with leave_asleep_ok false). */
+int cleak__capture_frozen(struct cleak_snapshot *snap, const struct cleak_capture_opts *opts,
+			  size_t limit, bool leave_asleep_ok);
 
 #endif
