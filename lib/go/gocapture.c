@@ -31,37 +31,29 @@
 /* The runtime's goroutine stacks start at 8 KiB and double; a deeper
  * stack is cut at the capture limit like a thread's. */
 
-static uint64_t u64_at(const uint8_t *b, uint32_t off)
-{
-	uint64_t v;
-
-	memcpy(&v, b + off, sizeof(v));
-	return v;
-}
-
 static void parse_g(const struct cleak__golayout *L, uint64_t addr, const uint8_t *b,
 		    struct graw *g)
 {
 	uint32_t st;
 
 	g->addr = addr;
-	g->stack_lo = u64_at(b, CLEAK__G_STACK_LO);
-	g->stack_hi = u64_at(b, CLEAK__G_STACK_HI);
-	g->m = u64_at(b, L->g_m);
-	g->sched_sp = u64_at(b, L->g_sched + CLEAK__GOBUF_SP);
-	g->sched_pc = u64_at(b, L->g_sched + CLEAK__GOBUF_PC);
-	g->syscallsp = u64_at(b, L->g_syscallsp);
-	g->syscallpc = u64_at(b, L->g_syscallpc);
+	g->stack_lo = cleak__u64_at(b, CLEAK__G_STACK_LO);
+	g->stack_hi = cleak__u64_at(b, CLEAK__G_STACK_HI);
+	g->m = cleak__u64_at(b, L->g_m);
+	g->sched_sp = cleak__u64_at(b, L->g_sched + CLEAK__GOBUF_SP);
+	g->sched_pc = cleak__u64_at(b, L->g_sched + CLEAK__GOBUF_PC);
+	g->syscallsp = cleak__u64_at(b, L->g_syscallsp);
+	g->syscallpc = cleak__u64_at(b, L->g_syscallpc);
 	memcpy(&st, b + L->g_atomicstatus, sizeof(st));
 	g->status = st;
-	g->goid = u64_at(b, L->g_goid);
-	g->waitsince = (int64_t)u64_at(b, L->g_waitsince);
+	g->goid = cleak__u64_at(b, L->g_goid);
+	g->waitsince = (int64_t)cleak__u64_at(b, L->g_waitsince);
 	g->waitreason = b[L->g_waitreason];
-	g->lockedm = u64_at(b, L->g_lockedm);
-	g->parentgoid = L->g_parentgoid ? u64_at(b, L->g_parentgoid) : 0;
-	g->gopc = u64_at(b, L->g_gopc);
-	g->startpc = u64_at(b, L->g_startpc);
-	g->waiting = u64_at(b, L->g_waiting);
+	g->lockedm = cleak__u64_at(b, L->g_lockedm);
+	g->parentgoid = L->g_parentgoid ? cleak__u64_at(b, L->g_parentgoid) : 0;
+	g->gopc = cleak__u64_at(b, L->g_gopc);
+	g->startpc = cleak__u64_at(b, L->g_startpc);
+	g->waiting = cleak__u64_at(b, L->g_waiting);
 }
 
 /* Whether a second read shows the goroutine where the first one did. */
@@ -290,26 +282,12 @@ static int64_t target_now_ns(pid_t pid)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-struct go_read {
-	struct cleak_snapshot *snap;
-	struct cleak__gobin *gb;
-	struct cleak__gocap *gc;
-	const struct cleak__golayout *L;
-	size_t limit;
-	struct graw *gs;
-	size_t ngs;
-	uint64_t *sudogs;	/* per goroutine: its first sudog (g.waiting) */
-	bool *bad_sudog;	/* per goroutine: a sudog that did not name it or
-				 * its channel (gocheck.c) */
-	size_t bad_chans;	/* read, but with no element type */
-};
-
 /* Copy each goroutine's stack, its thread id and its channels. */
 /*
  * Copy each goroutine's stack (those with need[i], or all when need is
  * NULL), and learn every goroutine's thread.
  */
-static int read_details(struct go_read *r, size_t n, const bool *need, uint8_t **arena_out)
+static int read_details(struct cleak__go_read *r, size_t n, const bool *need, uint8_t **arena_out)
 {
 	struct cleak_go *go = r->snap->go;
 	struct cleak__piece *p;
@@ -392,188 +370,7 @@ out:
 	return err;
 }
 
-/*
- * The channels parked goroutines wait on: g.waiting is the first sudog,
- * sudog.c its channel; a select links one sudog per case through
- * waitlink (chan.go, select.go).  Channels are interned in go->chans.
- */
-/* One case of a goroutine's wait: goroutine index, channel address. */
-struct gchan {
-	size_t g;
-	uint64_t c;
-};
-
-struct gchans {
-	struct gchan *v;
-	size_t n, cap;
-	size_t *per_g;		/* how many channels each goroutine waits on */
-};
-
-static int add_gchan(struct gchans *gc, size_t g, uint64_t c)
-{
-	if (gc->n == gc->cap) {
-		size_t cap = gc->cap ? gc->cap * 2 : 256;
-		struct gchan *v = realloc(gc->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		gc->v = v;
-		gc->cap = cap;
-	}
-	gc->v[gc->n++] = (struct gchan){ g, c };
-	gc->per_g[g]++;
-	return 0;
-}
-
-/* The channels of the goroutines with need[i] (all when need is NULL). */
-static int read_sudogs(struct go_read *r, size_t n, const bool *need, struct gchans *gc)
-{
-	struct cleak_go *go = r->snap->go;
-	const struct cleak__golayout *L = r->L;
-	size_t i, round;
-	uint64_t *next = calloc(n + 1, sizeof(*next));
-	uint8_t *buf = NULL;
-	struct cleak__piece *p = calloc(n + 1, sizeof(*p));
-	size_t *who = calloc(n + 1, sizeof(*who)), waiting = 0;
-	int err = -ENOMEM;
-
-	gc->per_g = calloc(n + 1, sizeof(*gc->per_g));
-	if (!next || !p || !who || !gc->per_g)
-		goto out;
-	for (i = 0; i < n; i++)
-		if ((!need || need[i]) && on_channel(&go->goroutines[i]) &&
-		    (next[i] = r->gs[i].waiting))
-			waiting++;
-	buf = malloc((waiting + 1) * L->sudog_size);
-	if (!buf)
-		goto out;
-	err = 0;
-	for (round = 0; round < MAX_SELECT_CASES && !err; round++) {
-		size_t np = 0;
-
-		for (i = 0; i < n; i++) {
-			if (!next[i])
-				continue;
-			p[np].addr = next[i];
-			p[np].buf = buf + np * L->sudog_size;
-			p[np].len = L->sudog_size;
-			who[np++] = i;
-		}
-		if (!np)
-			break;
-		cleak__read_pieces(r->snap->pid, p, np);
-		for (i = 0; i < np && !err; i++) {
-			size_t g = who[i];
-			const uint8_t *s = buf + i * L->sudog_size;
-
-			next[g] = 0;
-			if (!p[i].ok)
-				continue;
-			/* every sudog names the goroutine it belongs to, and
-			 * its channel (a select's every case too) */
-			if (u64_at(s, CLEAK__SUDOG_G) != r->gs[g].addr || !u64_at(s, L->sudog_c))
-				r->bad_sudog[g] = true;
-			if (u64_at(s, L->sudog_c))
-				err = add_gchan(gc, g, u64_at(s, L->sudog_c));
-			/* a send or receive has one sudog; only a select links more */
-			if (wait_kind(&go->goroutines[g]) == CLEAK__GOWAIT_SELECT)
-				next[g] = u64_at(s, L->sudog_waitlink);
-		}
-	}
-out:
-	free(next);
-	free(buf);
-	free(p);
-	free(who);
-	return err;
-}
-
-/* Read each distinct channel once (runtime.hchan, chan.go) and point
- * the goroutines at them. */
-static int read_channels(struct go_read *r, const struct gchans *gc, const bool *moved)
-{
-	struct cleak_go *go = r->snap->go;
-	const struct cleak__golayout *L = r->L;
-	size_t i, j, n = 0, hlen = CLEAK__MAX(L->hchan_elemtype + 8, CLEAK__HCHAN_CLOSED + 4);
-	uint64_t *addrs;
-	uint8_t *raw;
-	struct cleak__piece *p;
-
-	if (!gc->n)
-		return 0;
-	addrs = malloc(gc->n * sizeof(*addrs));
-	if (!addrs)
-		return -ENOMEM;
-	for (i = 0; i < gc->n; i++)
-		if (!moved[gc->v[i].g])
-			addrs[n++] = gc->v[i].c;
-	qsort(addrs, n, sizeof(*addrs), cleak__cmp_u64);
-	for (i = j = 0; i < n; i++)
-		if (!j || addrs[j - 1] != addrs[i])
-			addrs[j++] = addrs[i];
-	n = j;
-	go->chans = calloc(n + 1, sizeof(*go->chans));
-	r->gc->chan_types = calloc(n + 1, sizeof(*r->gc->chan_types));
-	r->gc->chan_elemsizes = calloc(n + 1, sizeof(*r->gc->chan_elemsizes));
-	raw = malloc((n + 1) * hlen);
-	p = calloc(n + 1, sizeof(*p));
-	if (!go->chans || !r->gc->chan_types || !r->gc->chan_elemsizes || !raw || !p) {
-		free(addrs);
-		free(raw);
-		free(p);
-		return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		p[i].addr = addrs[i];
-		p[i].buf = raw + i * hlen;
-		p[i].len = hlen;
-	}
-	cleak__read_pieces(r->snap->pid, p, n);
-	for (i = 0; i < n; i++) {
-		struct cleak_go_chan *c = &go->chans[i];
-		const uint8_t *h = raw + i * hlen;
-		uint32_t closed;
-
-		c->address = addrs[i];
-		if (!p[i].ok)
-			continue;
-		c->len = u64_at(h, CLEAK__HCHAN_QCOUNT);
-		c->cap = u64_at(h, CLEAK__HCHAN_DATAQSIZ);
-		memcpy(&closed, h + CLEAK__HCHAN_CLOSED, sizeof(closed));
-		memcpy(&r->gc->chan_elemsizes[i], h + CLEAK__HCHAN_ELEMSIZE, 2);
-		c->closed = closed != 0;
-		/* the type, named once the target runs again */
-		r->gc->chan_types[i] = u64_at(h, L->hchan_elemtype);
-		/* every channel has an element type, chan struct{} too */
-		r->bad_chans += !r->gc->chan_types[i];
-	}
-	go->nchans = n;
-	for (i = 0; i < gc->n; i++) {
-		struct cleak_goroutine *gr = &go->goroutines[gc->v[i].g];
-		struct cleak_go_chan *c;
-
-		if (moved[gc->v[i].g])
-			continue;
-		if (!gr->chans && !(gr->chans = calloc(gc->per_g[gc->v[i].g], sizeof(*gr->chans))))
-			continue;
-		c = bsearch(&gc->v[i].c, go->chans, n, sizeof(*go->chans), cleak__cmp_u64);
-		if (!c)
-			continue;
-		gr->chans[gr->nchans++] = c;
-		if (wait_kind(gr) == CLEAK__GOWAIT_CHAN_SEND)
-			c->senders++;
-		else if (wait_kind(gr) == CLEAK__GOWAIT_CHAN_RECEIVE)
-			c->receivers++;
-		else
-			c->selecting++;
-	}
-	free(addrs);
-	free(raw);
-	free(p);
-	return 0;
-}
-
-static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const struct graw *g,
+static void fill_goroutine(struct cleak__go_read *r, struct cleak_goroutine *gr, const struct graw *g,
 			   int64_t now_ns)
 {
 	gr->goid = g->goid;
@@ -602,7 +399,7 @@ static void fill_goroutine(struct go_read *r, struct cleak_goroutine *gr, const 
  * meanwhile (status, stack, channel); one the GC is scanning or whose
  * stack is being copied is moving too.
  */
-static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
+static int mark_moved(struct cleak__go_read *r, const uint64_t *addrs, bool *moved)
 {
 	struct cleak_go *go = r->snap->go;
 	struct graw *again = calloc(go->ngoroutines + 1, sizeof(*again));
@@ -628,7 +425,7 @@ static int mark_moved(struct go_read *r, const uint64_t *addrs, bool *moved)
  * looks unchanged.  Such a goroutine moved; but if most channel waiters'
  * sudogs are wrong, the layout is (gocheck.c refuses it).
  */
-static void unmark_torn_sudogs(struct go_read *r, size_t n, bool *moved)
+static void unmark_torn_sudogs(struct cleak__go_read *r, size_t n, bool *moved)
 {
 	size_t i, waiters = 0, bad = 0;
 
@@ -675,7 +472,7 @@ static void drop_moved(struct cleak_go *go, const bool *moved)
  * same frames anyway.  Goroutines on a thread (running, in a system
  * call) are always read again.
  */
-static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n, bool *need,
+static void reuse_prefetched(struct cleak__go_read *r, const uint64_t *addrs, size_t n, bool *need,
 			     size_t *now_at)
 {
 	struct cleak__goprefetch *pre = &r->gc->pre;
@@ -710,21 +507,6 @@ static void reuse_prefetched(struct go_read *r, const uint64_t *addrs, size_t n,
 		now_at[j] = i;
 		r->gc->reused++;
 	}
-}
-
-/* The channels of the goroutines whose prefetched copy was kept: their
- * sudogs are theirs until they wake. */
-static int reuse_channels(const struct cleak__goprefetch *pre, const size_t *now_at,
-			  struct gchans *gc)
-{
-	const struct gchans *old = pre->gc;
-	size_t k;
-	int err = 0;
-
-	for (k = 0; old && k < old->n && !err; k++)
-		if (now_at[old->v[k].g] != SIZE_MAX)
-			err = add_gchan(gc, now_at[old->v[k].g], old->v[k].c);
-	return err;
 }
 
 static void release_prefetch(struct cleak__goprefetch *pre);
@@ -811,12 +593,12 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		      size_t stack_limit)
 {
 	struct cleak__gocap *scratch = cleak__gocap_of(snap);
-	struct go_read r = { .snap = snap, .gb = gb, .gc = scratch, .L = gb->layout,
+	struct cleak__go_read r = { .snap = snap, .gb = gb, .gc = scratch, .L = gb->layout,
 			     .limit = stack_limit };
 	struct cleak__gopending pending = { 0 };
 	struct cleak_go *go = snap->go;
 	uint64_t *addrs = NULL;
-	struct gchans gc = { 0 };
+	struct cleak__gchans gc = { 0 };
 	size_t n = 0, i, kept;
 	bool *ok = NULL, *need = NULL, nonblocking = mode == CLEAK__GO_NONBLOCKING;
 	size_t *now_at = NULL;
@@ -860,7 +642,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 		if (!err && !(scratch->pre.gc = calloc(1, sizeof(*scratch->pre.gc))))
 			err = -ENOMEM;
 		if (!err)
-			err = read_sudogs(&r, kept, NULL, scratch->pre.gc);
+			err = cleak__go_read_sudogs(&r, kept, NULL, scratch->pre.gc);
 		/* a sudog that did not name its goroutine may have been read
 		 * as it woke: such a goroutine is read again in the freeze */
 		scratch->pre.bad_sudog = r.bad_sudog;
@@ -888,9 +670,9 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	err = read_details(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL,
 			   mode == CLEAK__GO_FROZEN ? &scratch->stack_arena2 : &scratch->stack_arena);
 	if (!err)
-		err = read_sudogs(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL, &gc);
+		err = cleak__go_read_sudogs(&r, kept, mode == CLEAK__GO_FROZEN ? need : NULL, &gc);
 	if (!err && mode == CLEAK__GO_FROZEN)
-		err = reuse_channels(&scratch->pre, now_at, &gc);
+		err = cleak__go_reuse_channels(&scratch->pre, now_at, &gc);
 	/* ok[] now says which goroutines moved */
 	memset(ok, 0, (n + 1) * sizeof(*ok));
 	if (!err && nonblocking)
@@ -898,7 +680,7 @@ int cleak__go_capture(struct cleak_snapshot *snap, struct cleak__gobin *gb, enum
 	if (!err && nonblocking)
 		unmark_torn_sudogs(&r, kept, ok);
 	if (!err)
-		err = read_channels(&r, &gc, ok);
+		err = cleak__go_read_channels(&r, &gc, ok);
 	if (!err && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN) {
 		pending.gs = r.gs;
 		pending.n = kept;
@@ -930,94 +712,6 @@ out:
 	free(gc.per_g);
 	free(now_at);
 	return err;
-}
-
-/*
- * A type's name: abi.Type.Str, a nameOff at +40, into the module's types
- * section, where a name is a flags byte, a varint length and the bytes.
- * abi.Type.TFlag at +20 with TFlagExtraStar (2) says the stored name has
- * a '*' that is not the type's (internal/abi/type.go).  *ok is false when
- * the type is not one: unreadable, or of another size than the channel's
- * elements (hchan.elemsize), which a wrong layout gives.
- */
-static char *type_name(struct cleak_snapshot *snap, const struct cleak__gobin *gb, uint64_t type,
-		       uint16_t elemsize, bool *ok)
-{
-	uint8_t t[48], hdr[4 + 128];
-	int32_t off;
-	uint64_t len = 0, size;
-	size_t n, shift = 0, i;
-	char name[sizeof(hdr)];
-
-	*ok = false;
-	if (!type || cleak__read_target(snap->pid, type, t, sizeof(t)) != sizeof(t))
-		return NULL;
-	memcpy(&size, t, sizeof(size));
-	*ok = size == elemsize;
-	/* reflect builds types on the heap (ChanOf, StructOf): their names
-	 * are not in the module's types, and are not read */
-	if (type < gb->types || type >= gb->etypes)
-		return NULL;
-	memcpy(&off, t + 40, sizeof(off));
-	if (off < 0 || gb->types + (uint64_t)off >= gb->etypes)
-		return NULL;
-	n = cleak__read_target(snap->pid, gb->types + off, hdr, sizeof(hdr));
-	for (i = 1; i < n && i < 4; i++) {
-		len |= (uint64_t)(hdr[i] & 0x7f) << shift;
-		shift += 7;
-		if (!(hdr[i] & 0x80))
-			break;
-	}
-	i++;
-	if (n < 2 || i + len > n)
-		return NULL;
-	memcpy(name, hdr + i, len);
-	name[len] = '\0';
-	if ((t[20] & 2) && name[0] == '*')
-		memmove(name, name + 1, len);
-	return cleak__intern(cleak__snapshot_pool(snap), name);
-}
-
-void cleak__go_capture_finish(struct cleak_snapshot *snap, struct cleak__gobin *gb)
-{
-	struct cleak__gocap *gc = cleak__snapshot_attached(snap, CLEAK__ATTACH_GOCAP);
-	struct cleak_go *go = snap->go;
-	bool ok, all_ok = true;
-	size_t i;
-
-	if (!gc)
-		return;
-	for (i = 0; go && gc->chan_types && i < go->nchans; i++) {
-		go->chans[i].elem_type = type_name(snap, gb, gc->chan_types[i],
-						   gc->chan_elemsizes[i], &ok);
-		/* a channel whose hchan could not be read has no type to check */
-		all_ok &= ok || !gc->chan_types[i];
-	}
-	/* a frozen capture's checks, now that the process runs again */
-	if (go && gc->pending.gs && !go->error && cleak__go_check_pending(snap, gb, &gc->pending, NULL))
-		go->error = strdup(cleak_errmsg());
-	free(gc->pending.gs);
-	free(gc->pending.bad_sudog);
-	gc->pending.gs = NULL;
-	gc->pending.bad_sudog = NULL;
-	if (!all_ok && gb->layout_source != CLEAK_GO_LAYOUT_BUILTIN && go && !go->error) {
-		cleak__go_check_refusal(gb, "a channel's element type is not a type of its "
-					"elements' size");
-		go->error = strdup(cleak_errmsg());
-		cleak__go_drop_goroutines(go);
-	}
-	/* Runtime goroutines are known from their start function, without
-	 * unwinding: counts (cleak watch) need no more than this. */
-	for (i = 0; go && i < go->ngoroutines; i++) {
-		struct cleak_goroutine *gr = &go->goroutines[i];
-
-		gr->system = cleak__go_system(gb, gr->startpc, gr->wait_reason);
-		go->nsystem += gr->system;
-	}
-	free(gc->chan_types);
-	free(gc->chan_elemsizes);
-	gc->chan_types = NULL;
-	gc->chan_elemsizes = NULL;
 }
 
 int cleak__go_count(pid_t pid, const struct cleak__gobin *gb, long *count)

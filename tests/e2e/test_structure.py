@@ -11,7 +11,7 @@ STAGES = ["base", "target", "go binary", "capture", "unwind", "analyze", "json"]
 GO_STAGE = {
     "gobinary": "go binary", "goruntime": "go binary", "godwarf": "go binary",
     "gocheck": "go binary", "goopen": "go binary", "gowait": "go binary",
-    "goroutine": "go binary", "gocapture": "capture", "goprobe": "capture",
+    "goroutine": "go binary", "gocapture": "capture", "gochan": "capture", "goprobe": "capture",
     "gounwind": "unwind",
 }
 FOLDER_STAGE = {"": "base", "target": "target", "capture": "capture", "native": "unwind",
