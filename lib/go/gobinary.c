@@ -12,7 +12,6 @@
  */
 #include "target/target.h"
 #include "go/gobinary.h"
-#include "go/gowait.h"
 #include "elffile.h"
 
 #include <errno.h>
@@ -779,33 +778,6 @@ void cleak__gobin_free(struct cleak__gobin *gb)
 	if (gb->image)
 		munmap((void *)gb->image, gb->image_len);
 	free(gb);
-}
-
-static bool is_named(const struct cleak__gofunc *f, const char *name)
-{
-	return f->name && strcmp(f->name, name) == 0;
-}
-
-/*
- * isSystemGoroutine: started in a runtime function other than
- * runtime.main (and the iterator and wasm event entries).  The finalizer
- * and cleanup goroutines count as user goroutines while they run user
- * code; parked in their own wait they are the runtime's.
- */
-bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason)
-{
-	struct cleak__gofunc f;
-
-	if (!cleak__gofunc_find(gb, startpc, &f) || !f.name)
-		return false;
-	if (is_named(&f, "runtime.main") || is_named(&f, "runtime.corostart") ||
-	    is_named(&f, "runtime.handleAsyncEvent"))
-		return false;
-	if (is_named(&f, "runtime.runfinq") || is_named(&f, "runtime.runFinalizers"))
-		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_FINALIZER;
-	if (is_named(&f, "runtime.runCleanups"))
-		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_CLEANUP;
-	return strncmp(f.name, "runtime.", 8) == 0;
 }
 
 int cleak__gobin_read_image(struct cleak__gobin *gb, const char *path, Elf **elf)

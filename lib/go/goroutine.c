@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * A goroutine in words, as the runtime says it: the header of its
- * traceback, and why a goroutine that can never wake cannot.
+ * traceback, why a goroutine that can never wake cannot, and whether it
+ * is one of the runtime's own.
  */
 #include "go/gobinary.h"
 #include "go/gowait.h"
@@ -44,4 +45,31 @@ size_t cleak_goroutine_header(const struct cleak_goroutine *g, char *buf, size_t
 	if (g->locked)
 		cleak__appendf(buf, size, ", locked to thread");
 	return strlen(buf);
+}
+
+static bool is_named(const struct cleak__gofunc *f, const char *name)
+{
+	return f->name && strcmp(f->name, name) == 0;
+}
+
+/*
+ * isSystemGoroutine: started in a runtime function other than
+ * runtime.main (and the iterator and wasm event entries).  The finalizer
+ * and cleanup goroutines count as user goroutines while they run user
+ * code; parked in their own wait they are the runtime's.
+ */
+bool cleak__go_system(const struct cleak__gobin *gb, uint64_t startpc, const char *wait_reason)
+{
+	struct cleak__gofunc f;
+
+	if (!cleak__gofunc_find(gb, startpc, &f) || !f.name)
+		return false;
+	if (is_named(&f, "runtime.main") || is_named(&f, "runtime.corostart") ||
+	    is_named(&f, "runtime.handleAsyncEvent"))
+		return false;
+	if (is_named(&f, "runtime.runfinq") || is_named(&f, "runtime.runFinalizers"))
+		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_FINALIZER;
+	if (is_named(&f, "runtime.runCleanups"))
+		return cleak__gowait_kind(wait_reason) == CLEAK__GOWAIT_CLEANUP;
+	return strncmp(f.name, "runtime.", 8) == 0;
 }
