@@ -317,49 +317,67 @@ static size_t group_of(const struct builder *b, size_t s, bool goroutine, size_t
 
 /*
  * Growth of each group, interval by interval: the change of its count,
- * less the members that moved in from another group where they had sat
- * for a whole interval (in it at the two snapshots before).  Such a
- * member is no new goroutine or thread: a thread going from
- * pthread_cond_wait to pthread_cond_timedwait is no leak.  Members that
- * pass through groups on their way (a pipeline's stages, a leak that
- * first waits a while elsewhere) move in without having sat anywhere and
- * count as the count does.  Every move is counted in moved_in/moved_out.
+ * less the moves that are no growth.  A member that moves in was there two
+ * snapshots before (in any group) is old: it is no new goroutine or thread
+ * where it arrives.  Where it leaves, its leaving is no end either, unless
+ * its arrival there had counted (or its age was not known): then leaving
+ * counts too, so each stay counts nothing overall.  So a thread going from
+ * pthread_cond_wait to pthread_cond_timedwait is no leak, its leaving does
+ * not hide one that appeared meanwhile, and a runtime thread hopping
+ * between waits grows nothing.  Members that pass through groups on their
+ * way (a pipeline's stages, a leak that waits a moment elsewhere first)
+ * are not that old and count as the count does, so new goroutines show
+ * where they pile up.  Over the first interval no member's age is known,
+ * and moves count as the count does.  Every move is counted in
+ * moved_in/moved_out.
  */
 static int count_growth(struct builder *b, struct ident **ids, size_t *nids, bool goroutine)
 {
 	struct cleak_diff *d = b->diff;
 	size_t s, i, g;
-	long *settled_in = calloc(d->ngroups + 1, sizeof(*settled_in));
+	long *old_in = calloc(d->ngroups + 1, sizeof(*old_in));
+	long *old_out = calloc(d->ngroups + 1, sizeof(*old_out));
+	/* counted[s][i]: ids[s][i]'s stay in its group counted as growth */
+	bool **counted = calloc(b->nsnaps, sizeof(*counted));
+	int err = -ENOMEM;
 
-	if (!settled_in)
-		return -ENOMEM;
+	if (!old_in || !old_out || !counted)
+		goto out;
+	for (s = 0; s < b->nsnaps; s++)
+		if (!(counted[s] = calloc(nids[s] + 1, sizeof(**counted))))
+			goto out;
 	for (g = 0; g < d->ngroups; g++) {
 		if (d->groups[g].goroutine != goroutine)
 			continue;
 		d->groups[g].grew_every_interval = b->nsnaps > 1;
 		d->groups[g].interval_growth = calloc(b->nsnaps, sizeof(long));
-		if (!d->groups[g].interval_growth) {
-			free(settled_in);
-			return -ENOMEM;
-		}
+		if (!d->groups[g].interval_growth)
+			goto out;
 	}
 	for (s = 1; s < b->nsnaps; s++) {
-		memset(settled_in, 0, d->ngroups * sizeof(*settled_in));
+		memset(old_in, 0, d->ngroups * sizeof(*old_in));
+		memset(old_out, 0, d->ngroups * sizeof(*old_out));
 		for (i = 0; i < nids[s]; i++) {
 			const struct ident *was = find_ident(ids[s - 1], nids[s - 1], &ids[s][i]);
-			const struct ident *before = s >= 2 && was
-				? find_ident(ids[s - 2], nids[s - 2], &ids[s][i]) : NULL;
 			size_t now = group_of(b, s, goroutine, ids[s][i].index), then;
+			bool old, was_counted;
 
+			counted[s][i] = true;	/* new since the last snapshot */
 			if (!was)
 				continue;
+			was_counted = counted[s - 1][was - ids[s - 1]];
 			then = group_of(b, s - 1, goroutine, was->index);
+			counted[s][i] = was_counted;
 			if (then == now)
 				continue;
 			d->groups[now].moved_in++;
 			d->groups[then].moved_out++;
-			if (before && group_of(b, s - 2, goroutine, before->index) == then)
-				settled_in[now]++;
+			old = s >= 2 && find_ident(ids[s - 2], nids[s - 2], &ids[s][i]);
+			counted[s][i] = !old;
+			if (old) {
+				old_in[now]++;
+				old_out[then] += !was_counted;
+			}
 		}
 		for (g = 0; g < d->ngroups; g++) {
 			struct cleak_diff_group *dg = &d->groups[g];
@@ -367,7 +385,7 @@ static int count_growth(struct builder *b, struct ident **ids, size_t *nids, boo
 
 			if (dg->goroutine != goroutine)
 				continue;
-			grew = (long)dg->counts[s] - (long)dg->counts[s - 1] - settled_in[g];
+			grew = (long)dg->counts[s] - (long)dg->counts[s - 1] - old_in[g] + old_out[g];
 			dg->interval_growth[s - 1] = grew;
 			dg->growth += grew;
 			if (grew <= 0)
@@ -377,8 +395,14 @@ static int count_growth(struct builder *b, struct ident **ids, size_t *nids, boo
 	for (g = 0; g < d->ngroups; g++)
 		if (d->groups[g].goroutine == goroutine && d->seconds > 0)
 			d->groups[g].rate_per_s = d->groups[g].growth / d->seconds;
-	free(settled_in);
-	return 0;
+	err = 0;
+out:
+	for (s = 0; counted && s < b->nsnaps; s++)
+		free(counted[s]);
+	free(counted);
+	free(old_in);
+	free(old_out);
+	return err;
 }
 
 static uint64_t chan_of(const struct cleak_goroutine *g)
