@@ -40,11 +40,11 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 
 all: $(B)/cleak $(B)/$(SONAME) $(B)/libcleak.a
 
-$(B)/syscalls.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
+$(B)/syscall_names.h: $(SYSCALL_HEADER) scripts/gen-syscalls.sh
 	@mkdir -p $(@D)
 	sh scripts/gen-syscalls.sh $(SYSCALL_HEADER) > $@
 
-$(B)/lib/snapshot.o: $(B)/syscalls.h
+$(B)/lib/syscalls.o: $(B)/syscall_names.h
 
 $(B)/%.o: %.c lib/include/cleak.h $(wildcard lib/*.h lib/*/*.h) cmd/cli.h
 	@mkdir -p $(@D)

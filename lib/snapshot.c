@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "syscalls.h"	/* generated from <asm/unistd_64.h> */
-
-const char *cleak_syscall_name(long nr)
-{
-	if (nr < 0 || (size_t)nr >= CLEAK__ARRAY_SIZE(cleak__syscall_names))
-		return NULL;
-	return cleak__syscall_names[nr];
-}
-
 /* What a snapshot owns besides its plain data (behind snap->priv). */
 struct snapshot_priv {
 	struct cleak__strpool *pool;

@@ -10,18 +10,24 @@
  * ...) are in .dynsym even when libc has no debug symbols.  Where even
  * those are missing (a tail call into an internal function), the futex
  * operation and the word's value still tell a PI mutex and a join.
+ *
+ * Which call means which kind of wait, and which argument is what, is the
+ * table's (syscalls.c); this file reads what those arguments hold.
  */
 #include "capture/capture.h"
 #include "internal.h"
+#include "syscalls.h"
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* How deep into a stack the pthread entry point may be. */
 #define FRAMES_TO_LOOK_AT 8
@@ -234,6 +240,27 @@ static void set_timeout(struct cleak_wait *w, bool bounded, int64_t ms)
 	w->timeout_ms = bounded ? ms : -1;
 }
 
+/* A relative timeout as the call was given it, in the table's unit; a
+ * call without one leaves the wait as it is. */
+static void call_timeout(const struct cleak_thread *t, const struct cleak__syscall_info *sc,
+			 struct cleak_wait *w)
+{
+	int i = cleak__syscall_arg(sc, CLEAK__ARG_TIMEOUT);
+	uint64_t v = i < 0 ? 0 : t->syscall_args[i];
+
+	switch (i < 0 ? CLEAK__TIME_NONE : sc->unit) {
+	case CLEAK__TIME_MS:
+		set_timeout(w, (int)v >= 0, (int)v);
+		break;
+	case CLEAK__TIME_TIMESPEC:
+	case CLEAK__TIME_TIMEVAL:
+		set_timeout(w, v != 0, copied_ms(t, v, sc->unit == CLEAK__TIME_TIMEVAL));
+		break;
+	default:
+		break;
+	}
+}
+
 /* ---- futex waits ---- */
 
 /* glibc x86-64 pthread_mutex_t: __lock, __count, __owner, __nusers, __kind. */
@@ -441,36 +468,20 @@ static int add_watched(const struct cleak_snapshot *snap, struct cleak_wait *w,
 static int classify_poll(const struct cleak_snapshot *snap, const struct cleak_thread *t,
 			 struct cleak_wait *w)
 {
-	const uint64_t *a = t->syscall_args;
+	const struct cleak__syscall_info *sc = cleak__syscall_info(cleak__restarted_syscall(t));
 	const struct cleak_fd *ep;
-	int fds[64];
+	int fds[64], i;
 	size_t n;
 
 	w->kind = CLEAK_WAIT_POLL;
-	switch (cleak__restarted_syscall(t)) {
-	case SYS_epoll_wait:
-	case SYS_epoll_pwait:
-	case SYS_epoll_pwait2:
-		if (t->syscall_nr == SYS_epoll_pwait2)
-			set_timeout(w, a[3] != 0, copied_ms(t, a[3], false));
-		else
-			set_timeout(w, (int)a[3] >= 0, (int)a[3]);
-		w->fd = (int)a[0];
+	call_timeout(t, sc, w);
+	i = cleak__syscall_arg(sc, CLEAK__ARG_EPOLL_FD);
+	if (i >= 0) {
+		/* an epoll waits on its interest set (fdinfo, resources.c) */
+		w->fd = (int)t->syscall_args[i];
 		ep = cleak__snapshot_fd(snap, w->fd);
 		w->resource = ep ? ep->resource : NULL;
 		return ep ? add_watched(snap, w, ep->watched, ep->nwatched) : 0;
-	case SYS_poll:
-		set_timeout(w, (int)a[2] >= 0, (int)a[2]);
-		break;
-	case SYS_ppoll:
-		set_timeout(w, a[2] != 0, copied_ms(t, a[2], false));
-		break;
-	case SYS_select:
-		set_timeout(w, a[4] != 0, copied_ms(t, a[4], true));
-		break;
-	case SYS_pselect6:
-		set_timeout(w, a[4] != 0, copied_ms(t, a[4], false));
-		break;
 	}
 	n = cleak__wait_fds(t, fds, CLEAK__ARRAY_SIZE(fds));
 	/* poll(NULL, 0, ms) and select(0, NULL, NULL, NULL, &tv) are how
@@ -504,17 +515,35 @@ static void classify_child_comm(const struct cleak_snapshot *snap, struct cleak_
 			w->child_comm = cleak__intern(pool, snap->children[i].comm);
 }
 
+/* A clone is a child wait only as a vfork: CLONE_VFORK in its flags, or,
+ * for clone3, whose flags are in memory capture does not copy, a parent
+ * in uninterruptible sleep.  waitpid, waitid and vfork always are. */
+static bool waits_for_child(const struct cleak_thread *t, const struct cleak__syscall_info *sc)
+{
+	int flags = cleak__syscall_arg(sc, CLEAK__ARG_CLONE_FLAGS);
+
+	if (flags >= 0)
+		return t->syscall_args[flags] & CLONE_VFORK;
+	if (cleak__syscall_arg(sc, CLEAK__ARG_CLONE_ARGS) >= 0)
+		return t->state == 'D';
+	return true;
+}
+
 static void classify_child(const struct cleak_snapshot *snap, struct cleak__strpool *pool,
-			   const struct cleak_thread *t, struct cleak_wait *w)
+			   const struct cleak_thread *t, const struct cleak__syscall_info *sc,
+			   struct cleak_wait *w)
 {
 	const uint64_t *a = t->syscall_args;
+	int pid = cleak__syscall_arg(sc, CLEAK__ARG_PID);
+	int idtype = cleak__syscall_arg(sc, CLEAK__ARG_IDTYPE);
+	pid_t id = (pid_t)cleak__syscall_argval(sc, a, CLEAK__ARG_ID);
 	char text[256];
 	size_t i, len = 0;
 
 	w->kind = CLEAK_WAIT_CHILD;
 	w->timeout = CLEAK_TIMEOUT_NONE;
 	w->child_pid = -1;
-	if (t->syscall_nr != SYS_wait4 && t->syscall_nr != SYS_waitid) {
+	if (pid < 0 && idtype < 0) {
 		/* vfork: the child is the one this very thread created. */
 		w->detail = cleak__intern(pool, "vfork: the parent sleeps until the child "
 					  "calls exec or exits");
@@ -524,11 +553,11 @@ static void classify_child(const struct cleak_snapshot *snap, struct cleak__strp
 		classify_child_comm(snap, pool, w);
 		return;
 	}
-	if (t->syscall_nr == SYS_wait4 && (pid_t)a[0] > 0)
-		w->child_pid = our_child_pid(snap, (pid_t)a[0]);
-	else if (t->syscall_nr == SYS_waitid && a[0] == P_PID)
-		w->child_pid = our_child_pid(snap, (pid_t)a[1]);
-	else if (t->syscall_nr == SYS_waitid && a[0] == P_PIDFD)
+	if (pid >= 0 && (pid_t)a[pid] > 0)
+		w->child_pid = our_child_pid(snap, (pid_t)a[pid]);
+	else if (idtype >= 0 && a[idtype] == P_PID)
+		w->child_pid = our_child_pid(snap, id);
+	else if (idtype >= 0 && a[idtype] == P_PIDFD)
 		w->detail = cleak__intern(pool, "the child behind a pidfd");
 	classify_child_comm(snap, pool, w);
 	if (w->child_pid != -1 || !snap->nchildren)
@@ -546,7 +575,7 @@ static void classify_child(const struct cleak_snapshot *snap, struct cleak__strp
 /* ---- signals ---- */
 
 static void classify_signal(struct cleak__strpool *pool, const struct cleak_thread *t,
-			    struct cleak_wait *w)
+			    const struct cleak__syscall_info *sc, struct cleak_wait *w)
 {
 	const uint8_t *set;
 	uint64_t bits;
@@ -555,12 +584,14 @@ static void classify_signal(struct cleak__strpool *pool, const struct cleak_thre
 	int sig;
 
 	w->kind = CLEAK_WAIT_SIGNAL;
-	if (t->syscall_nr != SYS_rt_sigtimedwait) {
+	/* pause and sigsuspend wait for any signal, for ever */
+	if (cleak__syscall_arg(sc, CLEAK__ARG_SIGSET) < 0) {
 		w->timeout = CLEAK_TIMEOUT_NONE;
 		return;
 	}
-	set_timeout(w, t->syscall_args[2] != 0, copied_ms(t, t->syscall_args[2], false));
-	set = cleak__waitmem_at(t, CLEAK_WAITMEM_OBJECT, t->syscall_args[0], 8);
+	call_timeout(t, sc, w);
+	set = cleak__waitmem_at(t, CLEAK_WAITMEM_OBJECT,
+				cleak__syscall_argval(sc, t->syscall_args, CLEAK__ARG_SIGSET), 8);
 	if (!set)
 		return;
 	memcpy(&bits, set, 8);
@@ -600,32 +631,29 @@ static long restarted_as(const struct cleak_thread *t, enum frame_hint hint)
 	return SYS_restart_syscall;
 }
 
-static bool is_read(long nr)
+/* nanosleep, and clock_nanosleep, whose timespec may be a deadline. */
+static void classify_sleep(const struct cleak_snapshot *snap, const struct cleak_thread *t,
+			   const struct cleak__syscall_info *sc, struct cleak_wait *w)
 {
-	return nr == SYS_read || nr == SYS_readv || nr == SYS_pread64 || nr == SYS_preadv ||
-	       nr == SYS_preadv2 || nr == SYS_recvfrom || nr == SYS_recvmsg || nr == SYS_recvmmsg;
-}
+	const uint64_t *a = t->syscall_args;
+	int64_t ms = copied_ms(t, cleak__syscall_argval(sc, a, CLEAK__ARG_TIMEOUT), false);
+	int clock = (int)cleak__syscall_argval(sc, a, CLEAK__ARG_CLOCK);
 
-static bool is_write(long nr)
-{
-	return nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64 || nr == SYS_pwritev ||
-	       nr == SYS_pwritev2 || nr == SYS_sendto || nr == SYS_sendmsg ||
-	       nr == SYS_sendmmsg || nr == SYS_sendfile;
-}
-
-static bool is_vfork(const struct cleak_thread *t)
-{
-	/* CLONE_VFORK (0x4000) in clone's flags; clone3 passes a struct. */
-	return t->syscall_nr == SYS_vfork ||
-	       (t->syscall_nr == SYS_clone && (t->syscall_args[0] & 0x4000));
+	w->kind = CLEAK_WAIT_SLEEP;
+	if (cleak__syscall_argval(sc, a, CLEAK__ARG_SLEEP_FLAGS) & TIMER_ABSTIME)
+		set_timeout(w, true, left_ms(snap, ms, clock));
+	else
+		set_timeout(w, true, ms);
 }
 
 static int classify_syscall(const struct cleak_snapshot *snap, struct cleak__strpool *pool,
 			    const struct cleak_thread *t, struct cleak_wait *w)
 {
 	enum frame_hint hint = hint_from_frames(t);
+	const struct cleak__syscall_info *sc;
 	long nr = t->syscall_nr;
 	char text[96];
+	int fd;
 
 	if (nr == SYS_restart_syscall) {
 		nr = restarted_as(t, hint);
@@ -639,58 +667,46 @@ static int classify_syscall(const struct cleak_snapshot *snap, struct cleak__str
 		if (nr == SYS_poll)
 			return classify_poll(snap, t, w);
 	}
-	if (nr == SYS_futex) {
+	sc = cleak__syscall_info(nr);
+	switch (sc ? sc->kind : CLEAK_WAIT_SYSCALL) {
+	case CLEAK_WAIT_FUTEX:
 		/* A restarted futex wait keeps its original arguments in the
 		 * registers the syscall line shows. */
 		classify_futex(snap, pool, t, hint, w);
 		return 0;
-	}
-	if (is_read(nr) || is_write(nr) || nr == SYS_accept || nr == SYS_accept4 ||
-	    nr == SYS_connect) {
-		w->kind = is_read(nr) ? CLEAK_WAIT_READ : is_write(nr) ? CLEAK_WAIT_WRITE
-			: nr == SYS_connect ? CLEAK_WAIT_CONNECT : CLEAK_WAIT_ACCEPT;
-		set_fd(snap, w, (int)t->syscall_args[0]);
+	case CLEAK_WAIT_READ:
+	case CLEAK_WAIT_WRITE:
+	case CLEAK_WAIT_ACCEPT:
+	case CLEAK_WAIT_CONNECT:
+		w->kind = sc->kind;
+		set_fd(snap, w, (int)cleak__syscall_argval(sc, t->syscall_args, CLEAK__ARG_FD));
 		return 0;
-	}
-	switch (nr) {
-	case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
-	case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6:
+	case CLEAK_WAIT_POLL:
 		return classify_poll(snap, t, w);
-	case SYS_nanosleep:
-		w->kind = CLEAK_WAIT_SLEEP;
-		set_timeout(w, true, copied_ms(t, t->syscall_args[0], false));
+	case CLEAK_WAIT_SLEEP:
+		classify_sleep(snap, t, sc, w);
 		return 0;
-	case SYS_clock_nanosleep:
-		w->kind = CLEAK_WAIT_SLEEP;
-		if (t->syscall_args[1] & 1)	/* TIMER_ABSTIME */
-			set_timeout(w, true, left_ms(snap, copied_ms(t, t->syscall_args[2], false),
-						     (int)t->syscall_args[0]));
-		else
-			set_timeout(w, true, copied_ms(t, t->syscall_args[2], false));
+	case CLEAK_WAIT_CHILD:
+		if (!waits_for_child(t, sc))
+			break;
+		classify_child(snap, pool, t, sc, w);
 		return 0;
-	case SYS_wait4: case SYS_waitid:
-		classify_child(snap, pool, t, w);
-		return 0;
-	case SYS_pause: case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
-		classify_signal(pool, t, w);
+	case CLEAK_WAIT_SIGNAL:
+		classify_signal(pool, t, sc, w);
 		return 0;
 	default:
 		break;
-	}
-	if (is_vfork(t) || nr == SYS_clone3) {
-		if (is_vfork(t) || t->state == 'D') {
-			classify_child(snap, pool, t, w);
-			return 0;
-		}
 	}
 	w->kind = CLEAK_WAIT_SYSCALL;
 	if (!cleak_syscall_name(nr)) {
 		snprintf(text, sizeof(text), "system call %ld", nr);
 		w->detail = cleak__intern(pool, text);
 	}
-	if (nr == SYS_flock || nr == SYS_fcntl || nr == SYS_fsync || nr == SYS_fdatasync ||
-	    nr == SYS_ioctl) {
-		set_fd(snap, w, (int)t->syscall_args[0]);
+	/* A file lock, a flush, an ioctl: on a descriptor, for as long as
+	 * whatever is behind it takes. */
+	fd = cleak__syscall_arg(sc, CLEAK__ARG_FD);
+	if (fd >= 0) {
+		set_fd(snap, w, (int)t->syscall_args[fd]);
 		w->timeout = CLEAK_TIMEOUT_UNKNOWN;
 	}
 	return 0;

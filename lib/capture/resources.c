@@ -15,6 +15,7 @@
 #include "target/target.h"
 #include "capture/capture.h"
 #include "internal.h"
+#include "syscalls.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -31,7 +32,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MAX_WAIT_FDS 64
@@ -715,11 +715,12 @@ static void load_ns_ids(struct cleak_snapshot *snap)
 
 /* ---- children, for waitpid ---- */
 
+/* waitpid, waitid, and a vfork or clone, which may be one (syscalls.c). */
 static bool waits_for_child(const struct cleak_thread *t)
 {
-	return t->syscall_nr == SYS_wait4 || t->syscall_nr == SYS_waitid ||
-	       t->syscall_nr == SYS_vfork || t->syscall_nr == SYS_clone ||
-	       t->syscall_nr == SYS_clone3;
+	const struct cleak__syscall_info *sc = cleak__syscall_info(t->syscall_nr);
+
+	return sc && sc->kind == CLEAK_WAIT_CHILD;
 }
 
 /* /proc/<pid>/task/<tid>/children lists each thread's children (proc(5)). */

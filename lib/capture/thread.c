@@ -7,6 +7,7 @@
  * stopped (target/ptrace.c), copied, and let go before the next one.
  */
 #include "capture/capture.h"
+#include "syscalls.h"
 #include "go/gocapture.h"
 #include "target/target.h"
 
@@ -14,47 +15,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /*
- * Calls that a ptrace stop makes fail with EINTR instead of restarting
- * (signal(7), "Interruption of system calls and library functions by stop
- * signals"), plus socket I/O, which does so whenever SO_RCVTIMEO or
- * SO_SNDTIMEO is set, something we cannot see from outside.
+ * Calls that a ptrace stop makes fail with EINTR instead of restarting:
+ * the table says which (syscalls.c, after signal(7)), and which only on a
+ * socket, whose SO_RCVTIMEO or SO_SNDTIMEO we cannot see from outside.
+ * Whether the descriptor is a socket is looked up here, in /proc.
  */
 bool cleak__syscall_eintr_on_stop(pid_t pid, long nr, const uint64_t *args)
 {
+	const struct cleak__syscall_info *sc = cleak__syscall_info(nr);
 	char path[64], link[64];
 	ssize_t n;
+	int fd;
 
-	switch (nr) {
-	case __NR_epoll_wait:
-	case __NR_epoll_pwait:
-	case __NR_epoll_pwait2:
-	case __NR_semop:
-	case __NR_semtimedop:
-	case __NR_rt_sigtimedwait:
-	case __NR_msgrcv:
-	case __NR_msgsnd:
-	case __NR_io_getevents:
-	case __NR_io_pgetevents:
-	case __NR_io_uring_enter:
-	case __NR_recvfrom:
-	case __NR_recvmsg:
-	case __NR_recvmmsg:
-	case __NR_sendto:
-	case __NR_sendmsg:
-	case __NR_sendmmsg:
-	case __NR_accept:
-	case __NR_accept4:
-	case __NR_connect:
+	if (!sc)
+		return false;
+	switch (sc->stop) {
+	case CLEAK__STOP_EINTR:
 		return true;
-	case __NR_read:
-	case __NR_readv:
-	case __NR_write:
-	case __NR_writev:
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, (int)args[0]);
+	case CLEAK__STOP_EINTR_ON_SOCKET:
+		fd = cleak__syscall_arg(sc, CLEAK__ARG_FD);
+		if (fd < 0)
+			return true;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, (int)args[fd]);
 		n = readlink(path, link, sizeof(link) - 1);
 		if (n < 0)
 			return true;	/* unknown: be gentle */

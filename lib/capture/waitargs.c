@@ -3,10 +3,12 @@
  * What the arguments of a blocking system call point at: which target
  * memory capture copies for classify (a futex word and its neighbours, a
  * pollfd array, an fd_set, a timeout) and which descriptors the call waits
- * on.  x86-64 syscall ABI; arm64 will need its own numbers only.
+ * on.  Which argument is what comes from the table of calls (syscalls.c);
+ * this file knows what to copy for each kind of argument.
  */
 #include "capture/capture.h"
 #include "internal.h"
+#include "syscalls.h"
 
 #include <string.h>
 
@@ -49,66 +51,82 @@ static void want(struct cleak__memreq *r, uint64_t addr, uint32_t len, uint32_t 
 
 long cleak__restarted_syscall(const struct cleak_thread *t)
 {
+	const struct cleak__syscall_info *sc;
+
 	if (t->syscall_nr != SYS_restart_syscall)
 		return t->syscall_nr;
-	if (strstr(t->wchan, "futex"))
-		return SYS_futex;
-	/* poll's restart block (do_restart_poll); select and ppoll restart
-	 * as themselves, epoll_wait fails with EINTR */
-	if (strstr(t->wchan, "poll"))
-		return SYS_poll;
-	if (strstr(t->wchan, "nanosleep"))
-		return SYS_clock_nanosleep;
-	return SYS_restart_syscall;
+	sc = cleak__syscall_restarting(t->wchan);
+	return sc ? sc->nr : SYS_restart_syscall;
+}
+
+/*
+ * The timeouts classify reports: of a futex, poll, sleep or signal wait.
+ * A socket's, System V's or aio's timeout is left where it is: classify
+ * says those calls' timeouts are unknown or does not look.
+ */
+static bool copies_timeout(const struct cleak__syscall_info *sc, const uint64_t *a)
+{
+	if (sc->unit != CLEAK__TIME_TIMESPEC && sc->unit != CLEAK__TIME_TIMEVAL)
+		return false;
+	switch (sc->kind) {
+	case CLEAK_WAIT_FUTEX:
+		return futex_op_has_timeout(cleak__syscall_argval(sc, a, CLEAK__ARG_FUTEX_OP));
+	case CLEAK_WAIT_POLL:
+	case CLEAK_WAIT_SLEEP:
+	case CLEAK_WAIT_SIGNAL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The bytes of the fd_sets, for select's highest descriptor plus one. */
+static uint32_t fd_set_bytes(uint64_t nfds)
+{
+	return (uint32_t)((nfds < MAX_SELECT_BYTES * 8 ? nfds : MAX_SELECT_BYTES * 8) + 7) / 8;
 }
 
 void cleak__wait_memreqs(const struct cleak_thread *t,
 			 struct cleak__memreq req[CLEAK_WAITMEM_COUNT])
 {
+	const struct cleak__syscall_info *sc = cleak__syscall_info(cleak__restarted_syscall(t));
 	const uint64_t *a = t->syscall_args;
-	uint32_t set_bytes;
+	uint64_t n;
+	int i;
 
 	memset(req, 0, sizeof(*req) * CLEAK_WAITMEM_COUNT);
 	/* a restarted sleep may have been nanosleep or clock_nanosleep,
 	 * whose timespec are different arguments: nothing to copy */
-	if (t->syscall_nr == SYS_restart_syscall &&
-	    cleak__restarted_syscall(t) == SYS_clock_nanosleep)
+	if (!sc || (t->syscall_nr == SYS_restart_syscall && sc->kind == CLEAK_WAIT_SLEEP))
 		return;
-	switch (cleak__restarted_syscall(t)) {
-	case SYS_futex:
-		want(&req[CLEAK_WAITMEM_OBJECT], a[0], FUTEX_AFTER, FUTEX_BEFORE);
-		if (futex_op_has_timeout(a[1]))
-			want(&req[CLEAK_WAITMEM_TIMEOUT], a[3], 16, 0);
-		break;
-	case SYS_poll:
-	case SYS_ppoll:
-		want(&req[CLEAK_WAITMEM_OBJECT], a[0],
-		     (uint32_t)(a[1] < MAX_POLLFDS ? a[1] : MAX_POLLFDS) * sizeof(struct pollfd), 0);
-		if (t->syscall_nr == SYS_ppoll)
-			want(&req[CLEAK_WAITMEM_TIMEOUT], a[2], 16, 0);
-		break;
-	case SYS_select:
-	case SYS_pselect6:
-		set_bytes = (uint32_t)((a[0] < MAX_SELECT_BYTES * 8 ? a[0] : MAX_SELECT_BYTES * 8) + 7) / 8;
-		want(&req[CLEAK_WAITMEM_OBJECT], a[1], set_bytes, 0);
-		want(&req[CLEAK_WAITMEM_OBJECT2], a[2], set_bytes, 0);
-		want(&req[CLEAK_WAITMEM_TIMEOUT], a[4], 16, 0);
-		break;
-	case SYS_epoll_pwait2:
-		want(&req[CLEAK_WAITMEM_TIMEOUT], a[3], 16, 0);
-		break;
-	case SYS_nanosleep:
-		want(&req[CLEAK_WAITMEM_TIMEOUT], a[0], 16, 0);
-		break;
-	case SYS_clock_nanosleep:
-		want(&req[CLEAK_WAITMEM_TIMEOUT], a[2], 16, 0);
-		break;
-	case SYS_rt_sigtimedwait:
-		want(&req[CLEAK_WAITMEM_OBJECT], a[0], 8, 0);	/* the kernel's sigset: 64 bits */
-		want(&req[CLEAK_WAITMEM_TIMEOUT], a[2], 16, 0);
-		break;
-	default:
-		break;
+	for (i = 0; i < CLEAK__SYSCALL_ARGS; i++) {
+		switch (sc->arg[i]) {
+		case CLEAK__ARG_FUTEX_WORD:
+			want(&req[CLEAK_WAITMEM_OBJECT], a[i], FUTEX_AFTER, FUTEX_BEFORE);
+			break;
+		case CLEAK__ARG_POLLFDS:
+			n = cleak__syscall_argval(sc, a, CLEAK__ARG_NPOLLFDS);
+			want(&req[CLEAK_WAITMEM_OBJECT], a[i],
+			     (uint32_t)(n < MAX_POLLFDS ? n : MAX_POLLFDS) * sizeof(struct pollfd), 0);
+			break;
+		case CLEAK__ARG_FDSET_READ:
+			want(&req[CLEAK_WAITMEM_OBJECT], a[i],
+			     fd_set_bytes(cleak__syscall_argval(sc, a, CLEAK__ARG_FDSET_NFDS)), 0);
+			break;
+		case CLEAK__ARG_FDSET_WRITE:
+			want(&req[CLEAK_WAITMEM_OBJECT2], a[i],
+			     fd_set_bytes(cleak__syscall_argval(sc, a, CLEAK__ARG_FDSET_NFDS)), 0);
+			break;
+		case CLEAK__ARG_SIGSET:
+			want(&req[CLEAK_WAITMEM_OBJECT], a[i], 8, 0);	/* the kernel's sigset: 64 bits */
+			break;
+		case CLEAK__ARG_TIMEOUT:
+			if (copies_timeout(sc, a))
+				want(&req[CLEAK_WAITMEM_TIMEOUT], a[i], 16, 0);
+			break;
+		default:
+			break;
+		}
 	}
 }
 
@@ -149,32 +167,33 @@ static size_t fds_of_set(const struct cleak_thread *t, enum cleak_waitmem_slot s
 
 size_t cleak__wait_fds(const struct cleak_thread *t, int *fds, size_t max)
 {
+	const struct cleak__syscall_info *sc = cleak__syscall_info(cleak__restarted_syscall(t));
 	const struct cleak_memcopy *m = &t->waitmem[CLEAK_WAITMEM_OBJECT];
-	size_t n = 0, i;
+	size_t n = 0, k;
+	int i;
 
-	switch (cleak__restarted_syscall(t)) {
-	case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv: case SYS_preadv2:
-	case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev: case SYS_pwritev2:
-	case SYS_recvfrom: case SYS_recvmsg: case SYS_recvmmsg:
-	case SYS_sendto: case SYS_sendmsg: case SYS_sendmmsg:
-	case SYS_accept: case SYS_accept4: case SYS_connect:
-	case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
-	case SYS_flock: case SYS_fcntl: case SYS_fsync: case SYS_fdatasync:
-	case SYS_ioctl: case SYS_sendfile:
-		return add_fd(fds, n, max, (int)t->syscall_args[0]);
-	case SYS_poll:
-	case SYS_ppoll:
-		for (i = 0; m->bytes && (i + 1) * sizeof(struct pollfd) <= m->len; i++) {
-			const struct pollfd *p = (const struct pollfd *)(m->bytes + i * sizeof(*p));
+	for (i = 0; sc && i < CLEAK__SYSCALL_ARGS; i++) {
+		switch (sc->arg[i]) {
+		case CLEAK__ARG_FD:
+		case CLEAK__ARG_EPOLL_FD:
+			n = add_fd(fds, n, max, (int)t->syscall_args[i]);
+			break;
+		case CLEAK__ARG_POLLFDS:
+			for (k = 0; m->bytes && (k + 1) * sizeof(struct pollfd) <= m->len; k++) {
+				const struct pollfd *p = (const struct pollfd *)(m->bytes + k * sizeof(*p));
 
-			n = add_fd(fds, n, max, p->fd);
+				n = add_fd(fds, n, max, p->fd);
+			}
+			break;
+		case CLEAK__ARG_FDSET_READ:
+			n = fds_of_set(t, CLEAK_WAITMEM_OBJECT, fds, n, max);
+			break;
+		case CLEAK__ARG_FDSET_WRITE:
+			n = fds_of_set(t, CLEAK_WAITMEM_OBJECT2, fds, n, max);
+			break;
+		default:
+			break;
 		}
-		return n;
-	case SYS_select:
-	case SYS_pselect6:
-		n = fds_of_set(t, CLEAK_WAITMEM_OBJECT, fds, n, max);
-		return fds_of_set(t, CLEAK_WAITMEM_OBJECT2, fds, n, max);
-	default:
-		return 0;
 	}
+	return n;
 }
