@@ -63,7 +63,7 @@ int cleak__snapshot_attach(struct cleak_snapshot *snap, enum cleak__attachment w
 	return 0;
 }
 
-static void release_waitmem(struct cleak_thread *t)
+void cleak__drop_waitmem(struct cleak_thread *t)
 {
 	size_t i;
 
@@ -73,14 +73,9 @@ static void release_waitmem(struct cleak_thread *t)
 	}
 }
 
-void cleak__drop_waitmem(struct cleak_thread *t)
-{
-	release_waitmem(t);
-}
-
 static void thread_release(struct cleak_thread *t)
 {
-	release_waitmem(t);
+	cleak__drop_waitmem(t);
 	free(t->wait.watched);
 	free(t->stack);
 	free(t->pcs);

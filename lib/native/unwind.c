@@ -243,12 +243,6 @@ static unw_accessors_t accessors = {
 	.get_proc_name = get_proc_name,
 };
 
-static void set_error(struct cleak_thread *t, char *msg)
-{
-	free(t->error);
-	t->error = msg;
-}
-
 /*
  * One step along the frame-pointer chain for a frame without unwind
  * info: the caller's RIP is at [RBP + 8], its RBP at [RBP], its RSP is
@@ -636,7 +630,8 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	ret = unw_init_remote(&cursor, as, &ctx);
 	if (ret < 0) {
 		t->pcs[t->npcs++] = t->regs[CLEAK_REG_RIP];
-		set_error(t, cleak__strdupf("cannot start unwinding (libunwind error %d)", ret));
+		cleak__thread_set_error(t, cleak__strdupf("cannot start unwinding (libunwind "
+							  "error %d)", ret));
 		t->unwind_truncated = true;
 		return;
 	}
@@ -663,7 +658,7 @@ static void unwind_thread(unw_addr_space_t as, struct cleak__modules *mods,
 	t->npcs = w.npcs;
 	if (w.error || w.needs_reg) {
 		t->unwind_truncated = true;
-		set_error(t, w.error);
+		cleak__thread_set_error(t, w.error);
 	}
 }
 
